@@ -1,0 +1,25 @@
+# Two commands: `make repro` runs the pipeline, `make test` runs the test suite.
+# Both create .venv and install the pinned dependencies first; the stamp file makes
+# a second run skip the install unless requirements.txt changed.
+VENV  := .venv
+STAMP := $(VENV)/.installed
+# dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: repro test install bench
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+repro: $(STAMP)
+	dvc repro
+
+test: $(STAMP)
+	python -m pytest
+
+bench: $(STAMP)
+	python bench/cold_repro.py

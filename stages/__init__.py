@@ -1,0 +1,15 @@
+"""prunelab's DVC stages: one module per stage plus the shared modules they use."""
+import sys
+
+
+class UserError(Exception):
+    """A mistake in params or input files: reported as one line, never a traceback."""
+
+
+def run(main):
+    """Run a stage's main(); a UserError becomes one line on stderr and exit status 1."""
+    try:
+        main()
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,89 @@
+"""Artifact I/O shared by the stages.
+
+Every output is written whole to a temporary file beside it and renamed into place, so a
+stage killed mid-write never leaves a half-written artifact. Every input is checked on
+load: a missing or corrupt file is a UserError that names it.
+"""
+import csv
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from stages import UserError
+
+REBUILD = "run `dvc repro` to rebuild it"
+
+
+def write_bytes(path, data):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_json(path, values):
+    write_bytes(path, (json.dumps(values, indent=2) + "\n").encode())
+
+
+def write_csv(path, rows):
+    """rows: a non-empty list of dicts with the same keys, in column order."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_bytes(path, text.getvalue().encode())
+
+
+def write_figure(path, figure, dpi):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=Path(path).suffix[1:], dpi=dpi, metadata={"Date": None})
+    write_bytes(path, buffer.getvalue())
+
+
+def save_arrays(path, **arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes(path, buffer.getvalue())
+
+
+def load_split(path):
+    """Features x (samples x features) and binary labels y (samples) of a data split."""
+    expected = f"an npz file with arrays x (samples x features) and y (samples, labels 0/1); {REBUILD}"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [name for name in ("x", "y") if name not in archive.files]
+            if missing:
+                raise UserError(f"{path}: no array {missing[0]}; expected {expected}")
+            x, y = archive["x"], archive["y"]
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; expected {expected}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
+        raise UserError(f"{path}: x has shape {x.shape} and y {y.shape}; expected {expected}")
+    if not np.isin(y, (0, 1)).all():
+        raise UserError(f"{path}: y holds labels other than 0 and 1; expected {expected}")
+    return x, y
+
+
+def read_csv(path, *columns):
+    """The named numeric columns of a CSV file, as float arrays."""
+    expected = f"a CSV file with columns {', '.join(columns)}; {REBUILD}"
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; expected {expected}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
+    if not rows or any(column not in rows[0] for column in columns):
+        raise UserError(f"{path}: no rows or a column is missing; expected {expected}")
+    try:
+        return {column: np.array([float(row[column]) for row in rows]) for column in columns}
+    except (TypeError, ValueError):
+        raise UserError(f"{path}: a value is not a number; expected {expected}") from None

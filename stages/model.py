@@ -1,0 +1,77 @@
+"""The seed's network, its evaluation, and its plain checkpoint."""
+import io
+import pickle
+import zipfile
+
+import torch
+from torch import nn
+
+from stages import UserError
+from stages.artifacts import REBUILD, write_bytes
+
+CHECKPOINT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+
+
+class Net(nn.Module):
+    """The seed's MLP: Linear -> ReLU -> Linear -> Sigmoid."""
+
+    def __init__(self, input_size, hidden_size, output_size=1):
+        super().__init__()
+        self.fc1 = nn.Linear(input_size, hidden_size)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(hidden_size, output_size)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
+
+
+def use_one_thread():
+    # Float sums can differ with the thread count; one thread makes results independent of
+    # the machine's core count, and at this size threads only add overhead.
+    torch.set_num_threads(1)
+
+
+def as_tensors(x, y):
+    """Features and labels as the seed converts them: float32, labels as a column."""
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
+
+
+@torch.no_grad()
+def evaluate(model, x, y):
+    """(accuracy, BCE loss) of the model on tensors from as_tensors."""
+    model.eval()
+    outputs = model(x)
+    # Count, then divide in float64: a float32 mean turns 693/750 into 0.92400002.
+    accuracy = ((outputs > 0.5).float() == y).sum().item() / len(y)
+    loss = nn.functional.binary_cross_entropy(outputs, y).item()
+    return accuracy, loss
+
+
+def save_checkpoint(path, model):
+    # Serialise in memory: torch.save embeds the file name, so saving straight to a
+    # temporary name would make the bytes depend on it.
+    buffer = io.BytesIO()
+    torch.save({key: value.detach().clone() for key, value in model.state_dict().items()}, buffer)
+    write_bytes(path, buffer.getvalue())
+
+
+def load_checkpoint(path, input_size):
+    """A Net rebuilt from a plain state_dict; its width is read from the weights."""
+    expected = f"a plain state_dict of Net with keys {', '.join(CHECKPOINT_KEYS)}; {REBUILD}"
+    try:
+        state = torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; expected {expected}") from None
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
+    if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
+        raise UserError(f"{path}: wrong keys; expected {expected}")
+    hidden_size = state["fc1.weight"].shape[0]
+    model = Net(input_size, hidden_size)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        shapes = {key: tuple(value.shape) for key, value in state.items()}
+        raise UserError(f"{path}: shapes {shapes} do not fit {input_size} input features; {REBUILD}") from None
+    return model
