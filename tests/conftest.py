@@ -1,0 +1,120 @@
+"""Fixtures for tests that run the real dvc and git binaries in temporary repositories.
+
+The template repository is built from this working tree (tracked and untracked, not ignored
+files), so the tests see uncommitted changes too; it never writes into the working tree.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ENV = {
+    **os.environ,
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # dvc.yaml runs `python -m ...`
+    "DVC_NO_ANALYTICS": "1",
+    "GIT_AUTHOR_NAME": "prunelab tests", "GIT_AUTHOR_EMAIL": "tests@prunelab.invalid",
+    "GIT_COMMITTER_NAME": "prunelab tests", "GIT_COMMITTER_EMAIL": "tests@prunelab.invalid",
+}
+RUNNING = re.compile(r"Running stage '([^']+)'")
+
+
+def sh(repo, *args, check=True, timeout=600):
+    """Run a command in repo; return the CompletedProcess (text output)."""
+    result = subprocess.run(args, cwd=repo, env=ENV, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(repo, *args, check=True):
+    return sh(repo, str(BIN / "dvc"), *args, check=check)
+
+
+def repro(repo, *args, check=True):
+    """Run a real `dvc repro`; return (stages that ran, in order, and the process)."""
+    result = dvc(repo, "repro", *args, check=check)
+    return RUNNING.findall(result.stdout + result.stderr), result
+
+
+def commit_all(repo, message):
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-q", "-m", message)
+
+
+def artifact_files(repo):
+    """Every pipeline artifact and the lock file: path -> bytes."""
+    paths = [repo / "dvc.lock", *sorted((repo / "data").rglob("*")), *sorted((repo / "metrics").rglob("*"))]
+    return {str(path.relative_to(repo)): path.read_bytes() for path in paths if path.is_file()}
+
+
+def set_param(repo, section, key, value):
+    """Rewrite one `key: value` line of params.yaml inside `section`."""
+    path = repo / "params.yaml"
+    lines, current = path.read_text().splitlines(), None
+    for index, line in enumerate(lines):
+        if not line.startswith((" ", "#")) and line.endswith(":"):
+            current = line[:-1]
+        elif current == section and line.strip().startswith(f"{key}:"):
+            lines[index] = f"  {key}: {value}"
+            path.write_text("\n".join(lines) + "\n")
+            return
+    raise KeyError(f"{section}.{key}")
+
+
+@pytest.fixture(scope="session")
+def committed(tmp_path_factory):
+    """A git repository holding this working tree, committed on branch main, never reproduced."""
+    repo = tmp_path_factory.mktemp("committed")
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    sh(repo, "git", "init", "-q", "-b", "main")
+    commit_all(repo, "prunelab under test")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def reproduced(committed, tmp_path_factory):
+    """A clone of `committed` after a full `dvc repro`, with a clean `dvc status`."""
+    repo = tmp_path_factory.mktemp("reproduced") / "repo"
+    sh(committed.parent, "git", "clone", "-q", str(committed), str(repo))
+    repro(repo)
+    return repo
+
+
+@pytest.fixture
+def repo(reproduced, tmp_path):
+    """A private copy of the reproduced repository (git history, DVC cache and all)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(reproduced, copy, symlinks=True)
+    return copy
+
+
+SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_size": 16}, "train": {"epochs": 8}}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty directory holding a params.yaml of small values, made the current directory."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for section, values in SMALL.items():
+        params[section].update(values)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def imported_modules(module):
+    """The top-level packages that `python -m module`'s imports load (run from ROOT)."""
+    code = f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    return sh(ROOT, sys.executable, "-c", code).stdout.split()

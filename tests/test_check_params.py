@@ -1,0 +1,120 @@
+"""The params schema: defaults accepted, each bad case rejected with a message that names it."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from stages import UserError
+from stages.schema import SCHEMA, _Yaml12Loader, read_params, validate
+from tests.conftest import ENV, ROOT
+
+
+def defaults():
+    return {section: {name: key.default for name, key in keys.items()} for section, keys in SCHEMA.items()}
+
+
+def with_value(section, key, value):
+    params = defaults()
+    params[section][key] = value
+    return params
+
+
+def test_committed_params_are_the_schema_defaults():
+    assert validate(read_params(ROOT / "params.yaml")) == defaults()
+
+
+def test_default_levels_are_the_seeds_linspace():
+    assert SCHEMA["prune"]["amounts"].default == np.linspace(0.01, 0.5, 20).tolist()
+
+
+def test_committed_params_write_lists_in_block_style():
+    text = (ROOT / "params.yaml").read_text()
+    assert "amounts:\n  - 0.01\n" in text
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("data", "n_samples", 0, "data.n_samples = 0: expected an integer >= 2"),
+    ("data", "n_samples", "many", "data.n_samples = 'many': expected an integer >= 2"),
+    ("data", "n_features", 3, "data.n_features = 3: expected an integer >= 4"),
+    ("data", "n_classes", 3, "data.n_classes = 3: expected 2"),
+    ("data", "n_clusters_per_class", 3, "data.n_clusters_per_class = 3: expected 1 or 2"),
+    ("data", "random_state", -1, "data.random_state = -1: expected an integer in [0, 2**32)"),
+    ("data", "test_size", 0, "data.test_size = 0: expected a number in (0, 1)"),
+    ("data", "test_size", 1, "data.test_size = 1: expected a number in (0, 1)"),
+    ("model", "hidden_size", 0, "model.hidden_size = 0: expected an integer >= 1"),
+    ("model", "hidden_size", 12.5, "model.hidden_size = 12.5: expected an integer >= 1"),
+    ("train", "seed", True, "train.seed = True: expected an integer in [0, 2**63)"),
+    ("train", "epochs", 0, "train.epochs = 0: expected an integer >= 1"),
+    ("train", "lr", 0, "train.lr = 0: expected a number > 0"),
+    ("train", "lr", float("nan"), "train.lr = nan: expected a number > 0"),
+    ("prune", "amounts", [], "prune.amounts = []: expected a non-empty list"),
+    ("prune", "amounts", 0.5, "prune.amounts = 0.5: expected a non-empty list"),
+    ("prune", "amounts", [0.1, 1.0], "prune.amounts[1] = 1.0: expected a fraction in [0, 1)"),
+    ("prune", "amounts", [-0.1], "prune.amounts[0] = -0.1: expected a fraction in [0, 1)"),
+    ("prune", "amounts", [0.2, 0.3, 0.2], "prune.amounts[2] = 0.2: expected distinct values; it repeats prune.amounts[0]"),
+    ("prune", "tolerance", 2, "prune.tolerance = 2: expected a number in [0, 1]"),
+    ("plot", "dpi", 5, "plot.dpi = 5: expected an integer in [10, 600]"),
+    ("plot", "width", 0, "plot.width = 0: expected a number in (0, 50]"),
+    ("plot", "format", "jpg", "plot.format = 'jpg': expected png or svg"),
+])
+def test_a_bad_value_names_key_value_and_expectation(section, key, value, message):
+    with pytest.raises(UserError) as raised:
+        validate(with_value(section, key, value))
+    assert str(raised.value).startswith(f"params.yaml: {message}")
+    assert "\n" not in str(raised.value)
+
+
+def test_splits_must_both_be_non_empty():
+    params = with_value("data", "n_samples", 3)
+    params["data"]["test_size"] = 0.1
+    assert validate(params)["data"]["test_size"] == 0.1  # ceil(0.3) = 1 test sample, 2 train
+    params["data"]["test_size"] = 0.9
+    with pytest.raises(UserError, match=r"gives 3 test samples; expected both splits to be non-empty"):
+        validate(params)
+
+
+def test_unknown_key_unknown_section_and_missing_section():
+    params = with_value("train", "momentum", 0.9)
+    with pytest.raises(UserError, match="unknown key train.momentum; known keys: seed, epochs, lr"):
+        validate(params)
+    with pytest.raises(UserError, match="unknown section 'optimizer'"):
+        validate({**defaults(), "optimizer": {}})
+    params = defaults()
+    del params["prune"]
+    with pytest.raises(UserError, match="missing section 'prune'; expected keys amounts, tolerance"):
+        validate(params)
+
+
+def test_an_absent_key_takes_its_default():
+    params = defaults()
+    del params["train"]["epochs"]
+    assert validate(params)["train"]["epochs"] == 20
+
+
+def test_floats_in_exponent_form_are_numbers_as_in_yaml_1_2():
+    # `dvc exp run -S train.lr=1e-3` writes `lr: 1e-3`; plain PyYAML would read a string.
+    assert yaml.load("lr: 1e-3\nn: 10\nname: e5", Loader=_Yaml12Loader) == {"lr": 0.001, "n": 10, "name": "e5"}
+    assert validate(with_value("train", "lr", 1e-3))["train"]["lr"] == 0.001
+
+
+def test_unreadable_params_file(tmp_path):
+    with pytest.raises(UserError, match="params.yaml: cannot read"):
+        read_params(tmp_path / "params.yaml")
+    (tmp_path / "params.yaml").write_text("data: [\n")
+    with pytest.raises(UserError, match="not valid YAML at line 2"):
+        read_params(tmp_path / "params.yaml")
+    (tmp_path / "params.yaml").write_text("- a list\n")
+    with pytest.raises(UserError, match="expected a mapping with sections data, model"):
+        read_params(tmp_path / "params.yaml")
+
+
+def test_stage_prints_one_line_and_exits_non_zero(tmp_path):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text().replace("lr: 0.01", "lr: -2"))
+    env = {**ENV, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == "error: params.yaml: train.lr = -2: expected a number > 0\n"
+    assert not (tmp_path / "data/params.ok").exists()

@@ -1,0 +1,160 @@
+"""End to end: the real dvc binary on real git repositories, each test in its own copy."""
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import (artifact_files, commit_all, dvc, repro, set_param, sh)
+
+STAGES = ["check-params", "generate-data", "train", "prune-sweep", "plot"]
+ARTIFACTS = ["data/params.ok", "data/train.npz", "data/test.npz", "data/model.pt",
+             "metrics/data.json", "metrics/train.json", "metrics/train_curve.csv",
+             "metrics/prune_sweep.csv", "metrics/prune.json",
+             "metrics/plots/accuracy_vs_amount.png", "metrics/plots/nonzero_params_vs_amount.png",
+             "metrics/plots/train_curve.png"]
+
+
+def test_repro_from_scratch_writes_every_artifact(committed, tmp_path):
+    repo = tmp_path / "scratch"
+    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
+    for name in ARTIFACTS + ["dvc.lock"]:
+        (repo / name).unlink(missing_ok=True)
+    ran, _ = repro(repo)
+    assert ran == STAGES
+    missing = [name for name in ARTIFACTS if not (repo / name).is_file()]
+    assert missing == []
+    assert dvc(repo, "status", "--json").stdout.strip() == "{}"
+
+
+def test_fresh_clone_reproduces_the_committed_lock_and_metrics(committed, tmp_path):
+    repo = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
+    assert "prune.json" in dvc(repo, "metrics", "show").stdout  # before any repro: metrics are in git
+    ran, _ = repro(repo)
+    # Only the cached artifacts are missing; they come back byte-identical to the lock, so
+    # the committed sweep, metrics and figures are up to date and do not rerun.
+    assert ran == ["generate-data", "train"]
+    assert dvc(repo, "status", "--json").stdout.strip() == "{}"
+    # The committed lock and metrics match the committed code and params, byte for byte.
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
+    assert "check-params" in dvc(repo, "dag").stdout
+
+
+@pytest.mark.parametrize("section, key, value, expected", [
+    ("data", "random_state", 7, STAGES),
+    ("train", "seed", 1, ["check-params", "train", "prune-sweep", "plot"]),
+    ("model", "hidden_size", 64, ["check-params", "train", "prune-sweep", "plot"]),
+    # The sweep's rows do not depend on the tolerance, so its CSV and the figures stay as they are.
+    ("prune", "tolerance", 0.02, ["check-params", "prune-sweep"]),
+    ("plot", "dpi", 80, ["check-params", "plot"]),
+])
+def test_a_param_change_reruns_exactly_its_stage_and_downstream(repo, section, key, value, expected):
+    set_param(repo, section, key, value)
+    ran, _ = repro(repo)
+    assert ran == expected
+    assert repro(repo)[0] == []
+
+
+def test_a_new_pruning_level_reruns_sweep_and_plot(repo):
+    path = repo / "params.yaml"
+    path.write_text(path.read_text().replace("  - 0.5\n", "  - 0.5\n  - 0.9\n"))
+    ran, _ = repro(repo)
+    assert ran == ["check-params", "prune-sweep", "plot"]
+    assert (repo / "metrics/prune_sweep.csv").read_text().splitlines()[-1].startswith("0.9,")
+
+
+def test_editing_plot_code_reruns_only_plot(repo):
+    with open(repo / "stages/plot.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    assert repro(repo)[0] == ["plot"]
+
+
+def test_metrics_and_params_diff_between_branches(repo):
+    sh(repo, "git", "checkout", "-q", "-b", "other-seed")
+    set_param(repo, "train", "seed", 3)
+    repro(repo)
+    commit_all(repo, "train seed 3")
+    metrics = dvc(repo, "metrics", "diff", "main", "other-seed").stdout
+    assert re.search(r"metrics/train.json\s+test_accuracy", metrics)
+    assert re.search(r"metrics/prune.json\s+dense_accuracy", metrics)
+    params = dvc(repo, "params", "diff", "main", "other-seed").stdout
+    assert re.search(r"train.seed\s+0\s+3", params)
+
+
+def test_plots_show_renders_every_declared_plot(repo, tmp_path):
+    out = tmp_path / "plots"
+    dvc(repo, "plots", "show", "-o", str(out))
+    html = (out / "index.html").read_text()
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]
+    for plot in declared:
+        name, spec = next(iter(plot.items())) if isinstance(plot, dict) else (plot, None)
+        if spec is None:  # a folder of images: each image must be shown
+            for image in sorted((repo / name).iterdir()):
+                assert image.name in html, image
+        else:
+            assert spec["title"] in html, name
+
+
+def test_repro_force_leaves_the_lock_unchanged(repo):
+    before = artifact_files(repo)
+    ran, _ = repro(repo, "--force")
+    assert ran == STAGES
+    assert artifact_files(repo) == before
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("data", "n_samples", 0, "data.n_samples = 0: expected an integer >= 2"),
+    ("data", "test_size", 1.5, "data.test_size = 1.5: expected a number in (0, 1)"),
+    ("model", "hidden_size", -3, "model.hidden_size = -3: expected an integer >= 1"),
+    ("train", "lr", "fast", "train.lr = 'fast': expected a number > 0"),
+    ("train", "epochs", 2.5, "train.epochs = 2.5: expected an integer >= 1"),
+    ("prune", "tolerance", -1, "prune.tolerance = -1: expected a number in [0, 1]"),
+    ("plot", "format", "pdf", "plot.format = 'pdf': expected png or svg"),
+])
+def test_bad_params_fail_in_one_line_and_touch_no_artifact(repo, section, key, value, message):
+    before = artifact_files(repo)
+    set_param(repo, section, key, value)
+    ran, result = repro(repo, check=False)
+    assert result.returncode != 0
+    assert ran == ["check-params"]
+    ours = [line for line in result.stderr.splitlines() if line.startswith("error: params.yaml")]
+    assert ours == [f"error: params.yaml: {message}"]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert artifact_files(repo) == before
+
+
+def test_bad_amount_fails_before_any_retraining(repo):
+    before = artifact_files(repo)
+    set_param(repo, "train", "seed", 5)  # valid, would retrain
+    text = (repo / "params.yaml").read_text().replace("  - 0.5\n", "  - 1.5\n")
+    (repo / "params.yaml").write_text(text)
+    ran, result = repro(repo, check=False)
+    assert ran == ["check-params"]
+    assert "error: params.yaml: prune.amounts[19] = 1.5: expected a fraction in [0, 1)" in result.stderr
+    assert artifact_files(repo) == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda text: text.replace("  seed: 0\n", "  seed: 0\n  sead: 1\n"), "unknown key train.sead"),
+    (lambda text: text.replace("plot:\n", "plots:\n"), "unknown section 'plots'"),
+    (lambda text: text.split("prune:\n")[0] + "plot:\n" + text.split("plot:\n")[1],
+     "missing section 'prune'"),
+])
+def test_unknown_keys_and_missing_sections_are_one_line_errors(repo, edit, message):
+    before = artifact_files(repo)
+    path = repo / "params.yaml"
+    path.write_text(edit(path.read_text()))
+    ran, result = repro(repo, check=False)
+    assert result.returncode != 0
+    assert "check-params" in ran and "train" not in ran
+    assert message in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert artifact_files(repo) == before
+
+
+def test_exp_run_with_set_param(repo):
+    result = dvc(repo, "exp", "run", "-S", "prune.tolerance=0.05", "-n", "loose")
+    assert "Running stage 'prune-sweep'" in result.stdout
+    assert "Running stage 'train'" not in result.stdout
+    shown = dvc(repo, "exp", "show", "--csv").stdout
+    assert "loose" in shown and "0.05" in shown
