@@ -115,6 +115,15 @@ def workdir(tmp_path, monkeypatch):
 
 
 def imported_modules(module):
-    """The top-level packages that `python -m module`'s imports load (run from ROOT)."""
+    """The top-level packages that importing `module` loads (run from ROOT)."""
     code = f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
     return sh(ROOT, sys.executable, "-c", code).stdout.split()
+
+
+def imported_stage_files(module):
+    """The files of the stages package that importing `module` loads, relative to ROOT."""
+    code = (f"import sys, {module}; "
+            "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
+    files = sh(ROOT, sys.executable, "-c", code).stdout.split("\n")
+    package = ROOT / "stages"
+    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent == package}

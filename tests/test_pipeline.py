@@ -4,7 +4,8 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import (artifact_files, commit_all, dvc, repro, set_param, sh)
+from tests.conftest import (ROOT, artifact_files, commit_all, dvc, imported_stage_files, repro, set_param,
+                            sh)
 
 STAGES = ["check-params", "generate-data", "train", "prune-sweep", "plot"]
 ARTIFACTS = ["data/params.ok", "data/train.npz", "data/test.npz", "data/model.pt",
@@ -63,6 +64,14 @@ def test_a_new_pruning_level_reruns_sweep_and_plot(repo):
     assert (repo / "metrics/prune_sweep.csv").read_text().splitlines()[-1].startswith("0.9,")
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_depends_on_exactly_the_code_it_imports(stage):
+    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
+    module = spec["cmd"].removeprefix("python -m ")
+    declared = {dep for dep in spec["deps"] if dep.startswith("stages/")}
+    assert declared == imported_stage_files(module)
+
+
 def test_editing_plot_code_reruns_only_plot(repo):
     with open(repo / "stages/plot.py", "a") as handle:
         handle.write("\n# an edit\n")
@@ -79,6 +88,9 @@ def test_metrics_and_params_diff_between_branches(repo):
     assert re.search(r"metrics/prune.json\s+dense_accuracy", metrics)
     params = dvc(repo, "params", "diff", "main", "other-seed").stdout
     assert re.search(r"train.seed\s+0\s+3", params)
+    dvc(repo, "plots", "diff", "main", "other-seed", "-o", "diff")
+    html = (repo / "diff/index.html").read_text()
+    assert "main" in html and "other-seed" in html
 
 
 def test_plots_show_renders_every_declared_plot(repo, tmp_path):
