@@ -26,6 +26,11 @@ def write_bytes(path, data):
     os.replace(tmp, path)
 
 
+def rounded(values):
+    """A dict's floats to 6 decimals: metrics files that read and diff cleanly."""
+    return {key: round(value, 6) if isinstance(value, float) else value for key, value in values.items()}
+
+
 def write_json(path, values):
     write_bytes(path, (json.dumps(values, indent=2) + "\n").encode())
 
@@ -64,9 +69,9 @@ def load_split(path):
         raise UserError(f"{path}: missing; expected {expected}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
-    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
-        raise UserError(f"{path}: x has shape {x.shape} and y {y.shape}; expected {expected}")
-    if not np.isin(y, (0, 1)).all():
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0 or x.dtype.kind not in "fiu":
+        raise UserError(f"{path}: x has shape {x.shape} ({x.dtype}) and y {y.shape}; expected {expected}")
+    if y.dtype.kind not in "fiub" or not np.isin(y, (0, 1)).all():
         raise UserError(f"{path}: y holds labels other than 0 and 1; expected {expected}")
     return x, y
 

@@ -4,12 +4,12 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
 from stages import run, schema
-from stages.artifacts import save_arrays, write_json
+from stages.artifacts import rounded, save_arrays, write_json
 
 
 def split_summary(y):
-    return {"samples": len(y), "class_0": int((y == 0).sum()), "class_1": int((y == 1).sum()),
-            "class_1_fraction": round(float(np.mean(y == 1)), 6)}
+    return rounded({"samples": len(y), "class_0": int((y == 0).sum()), "class_1": int((y == 1).sum()),
+                    "class_1_fraction": float(np.mean(y == 1))})
 
 
 def main():

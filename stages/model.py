@@ -67,6 +67,8 @@ def load_checkpoint(path, input_size):
         raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
     if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
         raise UserError(f"{path}: wrong keys; expected {expected}")
+    if not all(isinstance(value, torch.Tensor) and value.is_floating_point() for value in state.values()):
+        raise UserError(f"{path}: a value is not a float tensor; expected {expected}")
     hidden_size = state["fc1.weight"].shape[0]
     model = Net(input_size, hidden_size)
     try:

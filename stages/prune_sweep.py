@@ -4,7 +4,7 @@ A level is `amount`, the fraction of fc1+fc2 weights removed, as torch.nn.utils.
 it; it is not a magnitude threshold. Sparsity and counts are over ALL parameters.
 """
 from stages import run, schema
-from stages.artifacts import load_split, write_csv, write_json
+from stages.artifacts import load_split, rounded, write_csv, write_json
 from stages.model import Net, as_tensors, evaluate, load_checkpoint, use_one_thread
 from stages.pruning import global_magnitude, size_report
 
@@ -39,10 +39,6 @@ def summarise(rows, tolerance):
         "compression_within_tolerance": within["compression"],
         "amount_within_tolerance": within["amount"],
     }
-
-
-def rounded(values):
-    return {key: round(value, 6) if isinstance(value, float) else value for key, value in values.items()}
 
 
 def main():

@@ -29,8 +29,9 @@ SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
 
 SCHEMA = {
     "data": {
-        "n_samples": Key(2500, lambda v: v >= 2, "an integer >= 2", "make_classification n_samples"),
-        "n_features": Key(25, lambda v: v >= 4, "an integer >= 4 (2 informative + 2 redundant features)",
+        "n_samples": Key(2500, lambda v: 2 <= v <= 10**6, "an integer in [2, 10**6]",
+                         "make_classification n_samples"),
+        "n_features": Key(25, lambda v: 4 <= v <= 10**4, "an integer in [4, 10**4] (2 informative + 2 redundant)",
                           "make_classification n_features"),
         "n_classes": Key(2, lambda v: v == 2, "2 (the model has one sigmoid output)", "binary task"),
         "n_clusters_per_class": Key(2, lambda v: v in (1, 2), "1 or 2 (n_classes * clusters <= 2**2 informative)",
@@ -39,11 +40,11 @@ SCHEMA = {
         "test_size": Key(0.3, lambda v: 0 < v < 1, "a number in (0, 1)", "fraction of samples held out for testing"),
     },
     "model": {
-        "hidden_size": Key(256, lambda v: v >= 1, "an integer >= 1", "width of the hidden layer"),
+        "hidden_size": Key(256, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "width of the hidden layer"),
     },
     "train": {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
-        "epochs": Key(20, lambda v: v >= 1, "an integer >= 1", "full-batch Adam steps"),
+        "epochs": Key(20, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "full-batch Adam steps"),
         "lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate"),
     },
     "prune": {
@@ -75,7 +76,20 @@ SECTION_RULES = {"data": [_split_sizes_nonempty]}
 
 
 class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML follows YAML 1.1, where `1e-3` is a string; DVC (YAML 1.2) writes floats that way."""
+    """PyYAML follows YAML 1.1, where `1e-3` is a string; DVC (YAML 1.2) writes floats that way.
+
+    It also keeps the last of two equal keys silently; a repeated key is an error here.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Yaml12Loader.add_implicit_resolver(
@@ -128,7 +142,8 @@ def read_params(path=PARAMS_FILE):
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}: not valid YAML{where}; expected a mapping of sections") from None
+        problem = f" ({err.problem})" if getattr(err, "problem", None) else ""
+        raise UserError(f"{path}: not valid YAML{where}{problem}; expected a mapping of sections") from None
     if not isinstance(params, dict):
         raise UserError(f"{path}: expected a mapping with sections {', '.join(SCHEMA)}")
     return params

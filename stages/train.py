@@ -3,12 +3,12 @@ import torch
 from torch import nn
 
 from stages import UserError, run, schema
-from stages.artifacts import REBUILD, load_split, write_csv, write_json
+from stages.artifacts import REBUILD, load_split, rounded, write_csv, write_json
 from stages.model import Net, as_tensors, evaluate, save_checkpoint, use_one_thread
 
 
 def train(x_train, y_train, x_test, y_test, hidden_size, seed, epochs, lr):
-    """The seed's loop: full-batch Adam on BCE. Returns the model and one curve row per epoch."""
+    """The seed's loop: full-batch Adam on BCE. Returns the model and, per epoch, its scores after the step."""
     torch.manual_seed(seed)  # right before the model is built, as in a seeded run of the seed script
     model = Net(x_train.shape[1], hidden_size)
     criterion = nn.BCELoss()
@@ -21,12 +21,16 @@ def train(x_train, y_train, x_test, y_test, hidden_size, seed, epochs, lr):
         loss = criterion(outputs, y_train)
         loss.backward()
         optimizer.step()
-        train_accuracy = ((outputs > 0.5).float() == y_train).sum().item() / len(y_train)
-        test_accuracy, test_loss = evaluate(model, x_test, y_test)
-        curve.append({"epoch": epoch, "train_loss": round(loss.item(), 6),
-                      "train_accuracy": round(train_accuracy, 6),
-                      "test_loss": round(test_loss, 6), "test_accuracy": round(test_accuracy, 6)})
+        curve.append({"epoch": epoch, **scores(model, x_train, y_train, x_test, y_test)})
     return model, curve
+
+
+def scores(model, x_train, y_train, x_test, y_test):
+    """Loss and accuracy of the current weights on both splits."""
+    train_accuracy, train_loss = evaluate(model, x_train, y_train)
+    test_accuracy, test_loss = evaluate(model, x_test, y_test)
+    return {"train_loss": train_loss, "train_accuracy": train_accuracy,
+            "test_loss": test_loss, "test_accuracy": test_accuracy}
 
 
 def main():
@@ -39,15 +43,10 @@ def main():
                         f"{x_train.shape[1]} features as in data/train.npz; {REBUILD}")
     model, curve = train(x_train, y_train, x_test, y_test,
                          params["model"]["hidden_size"], **params["train"])
-    test_accuracy, test_loss = evaluate(model, x_test, y_test)
-    train_accuracy, train_loss = evaluate(model, x_train, y_train)
     save_checkpoint("data/model.pt", model)
-    write_csv("metrics/train_curve.csv", curve)
-    write_json("metrics/train.json", {
-        "test_accuracy": round(test_accuracy, 6), "test_loss": round(test_loss, 6),
-        "train_accuracy": round(train_accuracy, 6), "train_loss": round(train_loss, 6),
-        "parameters": sum(p.numel() for p in model.parameters()),
-    })
+    write_csv("metrics/train_curve.csv", [rounded(row) for row in curve])
+    final = {key: value for key, value in curve[-1].items() if key != "epoch"}
+    write_json("metrics/train.json", rounded({**final, "parameters": sum(p.numel() for p in model.parameters())}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Stage generate-data: the seed's dataset, split and summarised."""
 import json
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_classification
@@ -17,7 +18,7 @@ def test_writes_the_seeds_split_and_its_summary(workdir):
     with np.load("data/train.npz") as train, np.load("data/test.npz") as test:
         assert np.array_equal(train["x"], x_train) and np.array_equal(train["y"], y_train)
         assert np.array_equal(test["x"], x_test) and np.array_equal(test["y"], y_test)
-    summary = json.loads(open("metrics/data.json").read())
+    summary = json.loads(Path("metrics/data.json").read_text())
     assert summary["features"] == 6
     assert summary["test"] == {"samples": 90, "class_0": int((y_test == 0).sum()),
                                "class_1": int((y_test == 1).sum()),
@@ -27,9 +28,9 @@ def test_writes_the_seeds_split_and_its_summary(workdir):
 
 def test_same_params_give_identical_bytes(workdir):
     generate_data.main()
-    first = open("data/train.npz", "rb").read()
+    first = Path("data/train.npz").read_bytes()
     generate_data.main()
-    assert open("data/train.npz", "rb").read() == first
+    assert Path("data/train.npz").read_bytes() == first
 
 
 def test_does_not_import_torch():

@@ -1,5 +1,8 @@
 """Stage prune-sweep: global magnitude pruning, honest parameter counts, the summary."""
 import json
+from pathlib import Path
+
+import numpy as np
 
 import pytest
 import torch
@@ -56,11 +59,14 @@ def trained(workdir):
     return workdir
 
 
+def sweep_rows():
+    lines = Path("metrics/prune_sweep.csv").read_text().splitlines()
+    return [dict(zip(lines[0].split(","), map(float, line.split(",")))) for line in lines[1:]]
+
+
 def test_sweep_rows_rise_in_sparsity_and_start_dense(trained):
     prune_sweep.main()
-    lines = open("metrics/prune_sweep.csv").read().splitlines()
-    header = lines[0].split(",")
-    rows = [dict(zip(header, map(float, line.split(",")))) for line in lines[1:]]
+    rows = sweep_rows()
     assert len(rows) == 21 and rows[0]["amount"] == 0 and rows[0]["sparsity"] == 0
     sparsities = [row["sparsity"] for row in rows]
     assert sparsities == sorted(sparsities) and sparsities[-1] > sparsities[1]
@@ -70,17 +76,23 @@ def test_sweep_rows_rise_in_sparsity_and_start_dense(trained):
         assert row["compression"] == pytest.approx(row["total_params"] / row["nonzero_params"], rel=1e-5)
 
 
-def test_sweep_matches_torch_prune_on_the_trained_model(trained):
+def test_sweep_row_matches_torch_prune_by_hand(trained):
     prune_sweep.main()
-    lines = open("metrics/prune_sweep.csv").read().splitlines()
-    last = dict(zip(lines[0].split(","), lines[-1].split(",")))
+    last = sweep_rows()[-1]
     model = Net(6, 16)
     model.load_state_dict(torch.load("data/model.pt", weights_only=True))
     prune.global_unstructured([(model.fc1, "weight"), (model.fc2, "weight")],
                               pruning_method=prune.L1Unstructured, amount=0.5)
-    kept = int((model.fc1.weight != 0).sum() + (model.fc2.weight != 0).sum())
+    fc1, fc2 = int((model.fc1.weight != 0).sum()), int((model.fc2.weight != 0).sum())
     biases = int((model.fc1.bias != 0).sum() + (model.fc2.bias != 0).sum())
-    assert int(last["nonzero_params"]) == kept + biases
+    assert (last["fc1_nonzero_weights"], last["fc2_nonzero_weights"]) == (fc1, fc2)
+    assert last["nonzero_params"] == fc1 + fc2 + biases
+    assert last["fc1_sparsity"] == round(1 - fc1 / 96, 6) and last["fc2_sparsity"] == round(1 - fc2 / 16, 6)
+    with np.load("data/test.npz") as test:
+        x, y = torch.tensor(test["x"], dtype=torch.float32), torch.tensor(test["y"], dtype=torch.float32)
+    with torch.no_grad():
+        correct = int(((model(x).view(-1) > 0.5).float() == y).sum())
+    assert last["accuracy"] == round(correct / len(y), 6)
 
 
 def test_summary_scalars():
@@ -97,11 +109,15 @@ def test_summary_scalars():
 
 def test_prune_json_agrees_with_the_sweep(trained):
     prune_sweep.main()
-    summary = json.loads(open("metrics/prune.json").read())
-    lines = open("metrics/prune_sweep.csv").read().splitlines()
-    dense = dict(zip(lines[0].split(","), lines[1].split(",")))
-    assert summary["dense_accuracy"] == float(dense["accuracy"])
-    assert summary["max_amount"] == 0.5
+    summary = json.loads(Path("metrics/prune.json").read_text())
+    rows = sweep_rows()
+    assert summary["dense_accuracy"] == rows[0]["accuracy"]
+    assert (summary["max_amount"], summary["accuracy_at_max_amount"]) == (0.5, rows[-1]["accuracy"])
+    within = [row for row in rows if row["accuracy"] >= rows[0]["accuracy"] - 0.01 - 1e-9]
+    best = max(within, key=lambda row: row["sparsity"])
+    assert summary["max_sparsity_within_tolerance"] == best["sparsity"]
+    assert summary["compression_within_tolerance"] == best["compression"]
+    assert summary["amount_within_tolerance"] == best["amount"]
 
 
 def test_a_truncated_checkpoint_is_a_one_line_error(trained):
