@@ -74,12 +74,14 @@ def committed(tmp_path_factory):
     repo = tmp_path_factory.mktemp("committed")
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
+    names = [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
     sh(repo, "git", "init", "-q", "-b", "main")
-    commit_all(repo, "prunelab under test")
+    # -f: a file git tracks here must be tracked there too, even where .gitignore names it.
+    sh(repo, "git", "add", "-f", "--", *names)
+    sh(repo, "git", "commit", "-q", "-m", "prunelab under test")
     return repo
 
 
