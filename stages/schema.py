@@ -2,7 +2,9 @@
 
 `python -m stages.schema` prints the params table that the README carries.
 """
+import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -128,7 +130,10 @@ def _typed(name, key, value):
 
 
 def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    """A finite int or float that float() can hold (YAML ints are unbounded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) <= sys.float_info.max if isinstance(value, int) else math.isfinite(value)
 
 
 def read_params(path=PARAMS_FILE):
