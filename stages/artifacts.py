@@ -78,7 +78,13 @@ def load_split(path):
 
 def read_csv(path, *columns):
     """The named numeric columns of a CSV file, as float arrays."""
-    expected = f"a CSV file with columns {', '.join(columns)}; {REBUILD}"
+    rows = read_rows(path, columns)
+    return {column: np.array([row[column] for row in rows]) for column in columns}
+
+
+def read_rows(path, columns, text=()):
+    """The rows of a CSV file as dicts of the named columns: floats, or strings for `text`."""
+    expected = f"a CSV file with columns {', '.join((*text, *columns))}; {REBUILD}"
     try:
         with open(path, newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -86,9 +92,10 @@ def read_csv(path, *columns):
         raise UserError(f"{path}: missing; expected {expected}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
-    if not rows or any(column not in rows[0] for column in columns):
+    if not rows or any(column not in rows[0] for column in (*text, *columns)):
         raise UserError(f"{path}: no rows or a column is missing; expected {expected}")
     try:
-        return {column: np.array([float(row[column]) for row in rows]) for column in columns}
+        return [{**{column: row[column] for column in text}, **{column: float(row[column]) for column in columns}}
+                for row in rows]
     except (TypeError, ValueError):
         raise UserError(f"{path}: a value is not a number; expected {expected}") from None

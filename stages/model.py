@@ -48,11 +48,12 @@ def evaluate(model, x, y):
     return accuracy, loss
 
 
-def save_checkpoint(path, model):
+def save_checkpoint(path, state):
+    """A plain state_dict (Net's keys) to path."""
     # Serialise in memory: torch.save embeds the file name, so saving straight to a
     # temporary name would make the bytes depend on it.
     buffer = io.BytesIO()
-    torch.save({key: value.detach().clone() for key, value in model.state_dict().items()}, buffer)
+    torch.save({key: value.detach().clone() for key, value in state.items()}, buffer)
     write_bytes(path, buffer.getvalue())
 
 
@@ -77,3 +78,39 @@ def load_checkpoint(path, input_size):
         shapes = {key: tuple(value.shape) for key, value in state.items()}
         raise UserError(f"{path}: shapes {shapes} do not fit {input_size} input features; {REBUILD}") from None
     return model
+
+
+def save_stack(path, weights, seeds):
+    """Every trained model in one file: the stacked state_dicts and each model's torch seed."""
+    buffer = io.BytesIO()
+    torch.save({"seeds": torch.tensor(seeds, dtype=torch.int64),
+                **{key: value.detach().clone() for key, value in weights.items()}}, buffer)
+    write_bytes(path, buffer.getvalue())
+
+
+def load_stack(path, input_size):
+    """(stacked weights, seeds) from save_stack's file, checked against the data's width."""
+    keys = ("seeds",) + CHECKPOINT_KEYS
+    expected = f"the stacked models of stage train, with keys {', '.join(keys)}; {REBUILD}"
+    try:
+        state = torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; expected {expected}") from None
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
+    if not isinstance(state, dict) or sorted(state) != sorted(keys):
+        raise UserError(f"{path}: wrong keys; expected {expected}")
+    seeds = state.pop("seeds")
+    if not isinstance(seeds, torch.Tensor) or seeds.dtype != torch.int64:
+        raise UserError(f"{path}: seeds is not an int64 tensor; expected {expected}")
+    if not all(isinstance(value, torch.Tensor) and value.is_floating_point() for value in state.values()):
+        raise UserError(f"{path}: a value is not a float tensor; expected {expected}")
+    models, hidden = state["fc1.weight"].shape[:2] if state["fc1.weight"].dim() == 3 else (0, 0)
+    shapes = {"fc1.weight": (models, hidden, input_size), "fc1.bias": (models, hidden),
+              "fc2.weight": (models, 1, hidden), "fc2.bias": (models, 1)}
+    if models == 0 or tuple(seeds.shape) != (models,) or any(tuple(state[key].shape) != shape
+                                                             for key, shape in shapes.items()):
+        found = {key: tuple(value.shape) for key, value in state.items()}
+        raise UserError(f"{path}: shapes {found} do not fit {len(seeds)} seeds and {input_size} input features; "
+                        f"{REBUILD}")
+    return state, seeds.tolist()

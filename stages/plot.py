@@ -1,35 +1,122 @@
-"""Stage plot: the study's figures, drawn from the committed CSVs (no torch needed)."""
+"""Stage plot: the study's figures, drawn from the committed CSVs (no torch needed).
+
+Curves are means over seeds with a band of ± one std. Sparsity axes use -log10(1 - s), so
+that 0.9, 0.99 get as much room as 0 to 0.9: the break point lies at the high levels.
+"""
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
 
 from stages import run, schema
-from stages.artifacts import read_csv, write_figure
+from stages.aggregate import group
+from stages.artifacts import read_csv, read_rows, write_figure
 
 PLOTS_DIR = "metrics/plots"
-AMOUNT_LABEL = "pruning level: fraction of fc1+fc2 weights removed (amount)"
+SWEEP_COLUMNS = ("level", "total_params_mean", "sparsity_mean", "sparsity_std", "accuracy_mean", "accuracy_std", "nonzero_params_mean",
+                 "fc1_sparsity_mean", "fc2_sparsity_mean")
+SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
+LEVEL_LABEL = "pruning level: fraction removed (amount)"
+SPARSITY_TICKS = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
+
+
+def _high_level_scale(axes):
+    axes.set_xscale("function", functions=(lambda s: -np.log10(1 - np.clip(s, 0, 1 - 1e-6)),
+                                           lambda t: 1 - 10.0 ** -t))
+    axes.set_xticks(SPARSITY_TICKS, [f"{tick:g}" for tick in SPARSITY_TICKS])
+
+
+def _band(axes, rows, label, x="sparsity_mean", y="accuracy"):
+    rows = sorted(rows, key=lambda row: row[x])
+    xs = np.array([row[x] for row in rows])
+    mean = np.array([row[f"{y}_mean"] for row in rows])
+    std = np.array([row[f"{y}_std"] for row in rows])
+    line, = axes.plot(xs, mean, marker=".", label=label)
+    axes.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def _finish(axes, title, xlabel, ylabel):
+    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes.grid(True)
+    axes.legend(fontsize="small")
+
+
+def _dense_line(axes, sweep):
+    # One-shot's level 0 is the trained model itself; other regimes train it further.
+    dense = [row for row in sweep if row["regime"] == "one-shot" and row["level"] == 0]
+    if dense:
+        axes.axhline(dense[0]["accuracy_mean"], color="grey", linestyle="--", label="dense (mean)")
+
+
+def _panels(count, size):
+    figure = Figure(figsize=(size[0] * count, size[1]), layout="constrained")
+    return figure, np.atleast_1d(figure.subplots(1, count, sharey=True))
 
 
 def accuracy_figure(sweep, size):
-    figure = Figure(figsize=size, layout="constrained")
-    axes = figure.add_subplot()
-    axes.axhline(sweep["accuracy"][0], color="grey", linestyle="--", label="dense")
-    axes.plot(sweep["amount"], sweep["accuracy"], marker="o", label="global magnitude")
-    axes.set(title="Test accuracy vs pruning level", xlabel=AMOUNT_LABEL, ylabel="test accuracy")
-    axes.grid(True)
-    axes.legend()
+    """Methods overlaid, one panel per regime."""
+    by_regime = group(sweep, ("regime",))
+    figure, panels = _panels(len(by_regime), size)
+    for axes, ((regime,), rows) in zip(panels, by_regime.items()):
+        _dense_line(axes, sweep)
+        for (method,), curve in group(rows, ("method",)).items():
+            _band(axes, curve, method)
+        _high_level_scale(axes)
+        _finish(axes, f"Test accuracy vs sparsity: {regime}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
     return figure
+
+
+def regimes_figure(sweep, size):
+    """Regimes overlaid, one panel per method."""
+    by_method = group(sweep, ("method",))
+    figure, panels = _panels(len(by_method), size)
+    for axes, ((method,), rows) in zip(panels, by_method.items()):
+        _dense_line(axes, sweep)
+        for (regime,), curve in group(rows, ("regime",)).items():
+            _band(axes, curve, regime)
+        _high_level_scale(axes)
+        _finish(axes, f"Regimes compared: {method}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
+    return figure
+
+
+def _by_amount(sweep):
+    """Amount levels of the first regime, per method, in level order."""
+    first = sweep[0]["regime"]
+    for (method, regime), rows in group(sweep, ("method", "regime")).items():
+        if regime == first:
+            yield method, sorted((row for row in rows if row["level_by"] == "amount"), key=lambda row: row["level"])
 
 
 def params_figure(sweep, size):
     figure = Figure(figsize=size, layout="constrained")
     axes = figure.add_subplot()
-    axes.axhline(sweep["total_params"][0], color="grey", linestyle="--",
-                 label="all parameters (what parameters() counts)")
-    axes.plot(sweep["amount"], sweep["nonzero_params"], marker="o", label="nonzero parameters")
-    axes.set(title="Nonzero parameters vs pruning level", xlabel=AMOUNT_LABEL,
-             ylabel="parameters (weights and biases)")
-    axes.grid(True)
-    axes.legend()
+    axes.axhline(sweep[0]["total_params_mean"], color="grey", linestyle="--", label="all parameters (what parameters() counts)")
+    for method, rows in _by_amount(sweep):
+        axes.plot([row["level"] for row in rows], [row["nonzero_params_mean"] for row in rows], marker=".",
+                  label=method)
+    _finish(axes, f"Nonzero parameters vs level ({sweep[0]['regime']})", LEVEL_LABEL, "nonzero parameters")
+    return figure
+
+
+def layers_figure(sweep, size):
+    figure = Figure(figsize=size, layout="constrained")
+    axes = figure.add_subplot()
+    for method, rows in _by_amount(sweep):
+        for layer, style in (("fc1", "-"), ("fc2", "--")):
+            axes.plot([row["level"] for row in rows], [row[f"{layer}_sparsity_mean"] for row in rows],
+                      linestyle=style, marker=".", label=f"{method} {layer}")
+    _finish(axes, f"Sparsity of each layer vs level ({sweep[0]['regime']})", LEVEL_LABEL,
+            "fraction of the layer's weights that are zero")
+    return figure
+
+
+def sensitivity_figure(table, size):
+    figure = Figure(figsize=size, layout="constrained")
+    axes = figure.add_subplot()
+    for (layer,), rows in group(table, ("layer",)).items():
+        _band(axes, rows, f"only {layer} pruned", x="layer_sparsity_mean")
+    _high_level_scale(axes)
+    _finish(axes, "Sensitivity: one layer pruned at a time (magnitude)", "sparsity of the pruned layer",
+            "test accuracy (mean ± std over seeds)")
     return figure
 
 
@@ -39,23 +126,25 @@ def curve_figure(curve, size):
     for split in ("train", "test"):
         loss_axes.plot(curve["epoch"], curve[f"{split}_loss"], label=split)
         accuracy_axes.plot(curve["epoch"], curve[f"{split}_accuracy"], label=split)
-    loss_axes.set(title="Training curve: loss", xlabel="epoch", ylabel="BCE loss")
-    accuracy_axes.set(title="Training curve: accuracy", xlabel="epoch", ylabel="accuracy")
-    for axes in (loss_axes, accuracy_axes):
-        axes.grid(True)
-        axes.legend()
+    _finish(loss_axes, "Training curve: loss", "epoch", "BCE loss")
+    _finish(accuracy_axes, "Training curve: accuracy", "epoch", "accuracy")
     return figure
 
 
 def main():
     plot = schema.load("plot")["plot"]
-    sweep = read_csv("metrics/prune_sweep.csv", "amount", "accuracy", "nonzero_params", "total_params")
+    sweep = read_rows("metrics/prune_aggregate.csv", SWEEP_COLUMNS, text=("method", "regime", "level_by"))
+    sensitivity = read_rows("metrics/sensitivity_aggregate.csv",
+                            ("layer_sparsity_mean", "accuracy_mean", "accuracy_std"), text=("layer",))
     curve = read_csv("metrics/train_curve.csv", "epoch", "train_loss", "test_loss",
                      "train_accuracy", "test_accuracy")
     matplotlib.rcParams["svg.hashsalt"] = "prunelab"  # fixed SVG ids: identical params, identical bytes
     size = (plot["width"], plot["height"])
-    figures = {"accuracy_vs_amount": accuracy_figure(sweep, size),
-               "nonzero_params_vs_amount": params_figure(sweep, size),
+    figures = {"accuracy_vs_sparsity": accuracy_figure(sweep, size),
+               "regimes_compared": regimes_figure(sweep, size),
+               "nonzero_params_vs_level": params_figure(sweep, size),
+               "layer_sparsity_vs_level": layers_figure(sweep, size),
+               "sensitivity": sensitivity_figure(sensitivity, size),
                "train_curve": curve_figure(curve, size)}
     for name, figure in figures.items():
         write_figure(f"{PLOTS_DIR}/{name}.{plot['format']}", figure, plot["dpi"])

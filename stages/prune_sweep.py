@@ -1,55 +1,118 @@
-"""Stage prune-sweep: prune the trained model at every level and evaluate each on the test split.
+"""Stage prune-sweep: every method, regime, seed and level; evaluated, costed and aggregated.
 
-A level is `amount`, the fraction of fc1+fc2 weights removed, as torch.nn.utils.prune takes
-it; it is not a magnitude threshold. Sparsity and counts are over ALL parameters.
+A level is given as `amount`, the fraction removed (of fc1+fc2 weights, or of the hidden
+neurons for structured pruning), or as a magnitude `threshold` (every |w| < t removed, turned
+into the fraction it removes from each seed's model). Every row records both. Sparsity and
+counts are over ALL parameters.
 """
-from stages import run, schema
-from stages.artifacts import load_split, rounded, write_csv, write_json
-from stages.model import Net, as_tensors, evaluate, load_checkpoint, use_one_thread
-from stages.pruning import global_magnitude, size_report
+import dataclasses
+from pathlib import Path
 
-# Accuracies are ratios of counts; this absorbs float error in `dense - tolerance`.
-EPS = 1e-9
+from stages import aggregate, ensemble, run, schema
+from stages.artifacts import load_split, rounded, write_bytes, write_csv, write_json
+from stages.costs import reports, serialized
+from stages.model import as_tensors, load_stack, use_one_thread
+from stages.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
+from stages.regimes import REGIMES, Study
+
+STRUCTURED_DIR = "data/structured"
+AGGREGATED = ("amount", "threshold", "sparsity", "nonzero_params", "total_params", "compression", "fc1_sparsity",
+              "fc2_sparsity", "fc1_empty", "fc2_empty", "macs", "speedup", "hidden_width",
+              "checkpoint_bytes", "gzip_bytes", "csr_bytes", "small_checkpoint_bytes", "accuracy", "loss")
 
 
-def sweep(trained, amounts, x, y):
-    """One row per amount, each pruned afresh from the trained weights."""
+def levels_of(prune):
+    """(kind, value) per level: the dense level first, then amounts, then thresholds, ascending."""
+    return ([("amount", 0.0)] + [("amount", a) for a in sorted(prune["amounts"]) if a != 0]
+            + [("threshold", t) for t in sorted(prune["thresholds"])])
+
+
+def per_seed_levels(trained, levels):
+    """For each model, the fraction removed and the magnitude threshold of every level."""
+    amounts, thresholds = [], []
+    for index in range(ensemble.size(trained)):
+        state = ensemble.unstack(trained, index)
+        amounts.append([value if kind == "amount" else amount_for_threshold(state, value) for kind, value in levels])
+        thresholds.append([value if kind == "threshold" else threshold_for_amount(state, value)
+                           for kind, value in levels])
+    return amounts, thresholds
+
+
+def sweep(study, thresholds, levels, methods, regimes, x_test, y_test):
     rows = []
-    for amount in amounts:
-        # A fresh Net + load_state_dict, not deepcopy: deepcopy of pruned modules can fail.
-        model = Net(trained.fc1.in_features, trained.fc1.out_features)
-        model.load_state_dict(trained.state_dict())
-        report = size_report(global_magnitude(model, amount))
-        accuracy, loss = evaluate(model, x, y)
-        rows.append({"amount": amount, **report, "accuracy": accuracy, "loss": loss})
+    for method in methods:
+        for regime in regimes:
+            for name, weights in REGIMES[regime](study, METHODS[method]).items():
+                accuracies, losses = ensemble.evaluate(weights, x_test, y_test)
+                for index, cost in enumerate(reports(weights)):
+                    model, level = divmod(index, len(levels))
+                    rows.append({"method": method, "regime": name, "seed": study.seeds[model],
+                                 "level_by": levels[level][0], "level": levels[level][1],
+                                 "amount": study.amounts[model][level], "threshold": thresholds[model][level],
+                                 **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
     return rows
 
 
-def summarise(rows, tolerance):
-    """Scalars for `dvc metrics diff`: rows[0] is dense, rows[-1] the largest amount."""
-    dense = rows[0]["accuracy"]
-    within = max((row for row in rows if row["accuracy"] >= dense - tolerance - EPS),
-                 key=lambda row: row["sparsity"])
-    return {
-        "tolerance": tolerance,
-        "dense_accuracy": dense,
-        "max_amount": rows[-1]["amount"],
-        "accuracy_at_max_amount": rows[-1]["accuracy"],
-        "max_sparsity_within_tolerance": within["sparsity"],
-        "compression_within_tolerance": within["compression"],
-        "amount_within_tolerance": within["amount"],
-    }
+def by_level(table):
+    """A wide view for `dvc plots`: per amount level, one column per method and regime."""
+    wide = {}
+    for row in table:
+        if row["level_by"] != "amount":
+            continue
+        line = wide.setdefault(row["level"], {"amount": row["level"]})
+        line[f"{row['method']}/{row['regime']}"] = row["accuracy_mean"]
+        line[f"{row['method']}/{row['regime']} nonzero"] = row["nonzero_params_mean"]
+        if row["regime"] == "one-shot":
+            for layer in ("fc1", "fc2"):
+                line[f"{row['method']} {layer}_sparsity"] = row[f"{layer}_sparsity_mean"]
+    return list(wide.values())
 
 
 def main():
-    prune_params = schema.load("prune")["prune"]
+    params = schema.load("prune", "train")
+    prune, train = params["prune"], params["train"]
     use_one_thread()
-    x, y = as_tensors(*load_split("data/test.npz"))
-    trained = load_checkpoint("data/model.pt", x.shape[1])
-    amounts = [0.0] + sorted(a for a in prune_params["amounts"] if a != 0)
-    rows = sweep(trained, amounts, x, y)
-    write_csv("metrics/prune_sweep.csv", [rounded(row) for row in rows])
-    write_json("metrics/prune.json", rounded(summarise(rows, prune_params["tolerance"])))
+    x_train, y_train = as_tensors(*load_split("data/train.npz"))
+    x_test, y_test = as_tensors(*load_split("data/test.npz"))
+    trained, seeds = load_stack("data/models.pt", x_test.shape[1])
+    levels = levels_of(prune)
+    amounts, thresholds = per_seed_levels(trained, levels)
+    study = Study(trained, seeds, amounts, x_train, y_train, prune["finetune_epochs"], prune["finetune_lr"],
+                  train["epochs"], train["lr"], prune["seed"])
+    rows = [rounded(row) for row in sweep(study, thresholds, levels, prune["methods"], prune["regimes"],
+                                          x_test, y_test)]
+    dense, _ = ensemble.evaluate(trained, x_test, y_test)
+    table = [rounded(row) for row in aggregate.group_stats(rows, ("method", "regime", "level_by", "level"),
+                                                           AGGREGATED)]
+    write_csv("metrics/prune_sweep.csv", rows)
+    write_csv("metrics/prune_aggregate.csv", table)
+    write_csv("metrics/prune_by_level.csv", by_level(table))
+    summary = aggregate.summary(rows, dict(zip(seeds, map(float, dense))), prune["tolerance"])
+    write_json("metrics/prune.json", _rounded_nested(summary))
+    write_structured(study, levels, "structured" in prune["methods"])
+
+
+def _rounded_nested(values):
+    return {key: _rounded_nested(value) if isinstance(value, dict) else value
+            for key, value in rounded(values).items()}
+
+
+def write_structured(study, levels, wanted):
+    """Structured pruning's narrower nets for the first seed, one plain checkpoint per level."""
+    entries = []
+    for stale in Path(STRUCTURED_DIR).glob("level-*.pt"):
+        stale.unlink()
+    if wanted:
+        first = {key: value[:1] for key, value in study.trained.items()}
+        single = dataclasses.replace(study, trained=first, seeds=study.seeds[:1], amounts=study.amounts[:1])
+        pruned = REGIMES["one-shot"](single, METHODS["structured"])["one-shot"]
+        for level, (kind, value) in enumerate(levels):
+            small = shrink(ensemble.unstack(pruned, level))
+            name = f"level-{level:02d}.pt"
+            write_bytes(f"{STRUCTURED_DIR}/{name}", serialized(small))
+            entries.append({"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
+                            "hidden_size": small["fc1.weight"].shape[0]})
+    write_json(f"{STRUCTURED_DIR}/index.json", {"files": entries})
 
 
 if __name__ == "__main__":

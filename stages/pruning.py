@@ -1,43 +1,126 @@
-"""Pruning methods and the count of what a pruned model really keeps.
+"""Pruning methods: each maps one model's weights and a list of levels to one mask per level.
 
-`parameters()` never shrinks under torch.nn.utils.prune (it holds weight_orig in full), so
-counts here come from the tensors the forward pass uses: nonzero entries, biases included.
+Interface: method(state, amounts, rng) -> masks. `state` is a plain state_dict of Net, `amounts`
+the fractions to remove (of the weights, or of the hidden neurons for `structured`), `rng` a
+numpy Generator for the random methods. `masks` has the state's keys, each a 0/1 float tensor
+with a leading level dimension. One sort of the scores gives every level's mask. A new method
+is one function and one line in METHODS.
 """
-from torch.nn.utils import prune
+import math
+
+import torch
 
 PRUNED_LAYERS = ("fc1", "fc2")
 
 
-def global_magnitude(model, amount):
-    """Remove the fraction `amount` of fc1+fc2 weights with the smallest |w|, pooled across layers."""
-    prune.global_unstructured(
-        [(getattr(model, layer), "weight") for layer in PRUNED_LAYERS],
-        pruning_method=prune.L1Unstructured,
-        amount=amount,
-    )
-    return model
+def removed_count(amount, n):
+    # torch.nn.utils.prune's own rounding of a fractional amount.
+    return round(amount * n)
 
 
-def effective_parameters(model):
-    """Parameter name -> the tensor the forward pass uses (mask applied where pruned)."""
-    tensors = {}
-    for module_name, module in model.named_modules():
-        for name, _ in module.named_parameters(recurse=False):
-            name = name.removesuffix("_orig")
-            tensors[f"{module_name}.{name}"] = getattr(module, name)
-    return tensors
+def keep_highest(scores, amounts):
+    """Masks (levels x scores.shape) that drop the round(a*n) lowest scores at each level a."""
+    flat = scores.reshape(-1)
+    rank = torch.empty(len(flat), dtype=torch.long)
+    rank[torch.argsort(flat, stable=True)] = torch.arange(len(flat))
+    counts = torch.tensor([removed_count(amount, len(flat)) for amount in amounts])
+    return (rank[None, :] >= counts[:, None]).float().reshape(len(amounts), *scores.shape)
 
 
-def size_report(model):
-    """Nonzero counts, sparsity and compression over all parameters; sparsity per pruned layer."""
-    tensors = effective_parameters(model)
-    total = sum(t.numel() for t in tensors.values())
-    nonzero = sum(int((t != 0).sum()) for t in tensors.values())
-    report = {"sparsity": 1 - nonzero / total, "nonzero_params": nonzero, "total_params": total,
-              "compression": total / nonzero}
-    for layer in PRUNED_LAYERS:
-        weight = tensors[f"{layer}.weight"]
-        kept = int((weight != 0).sum())
-        report[f"{layer}_nonzero_weights"] = kept
-        report[f"{layer}_sparsity"] = 1 - kept / weight.numel()
-    return report
+def _unstructured(state, scores, amounts, pooled):
+    """Weight masks from per-layer scores, ranked across both layers or within each; biases kept."""
+    if pooled:
+        flat = keep_highest(torch.cat([scores[layer].reshape(-1) for layer in PRUNED_LAYERS]), amounts)
+        sizes = [scores[layer].numel() for layer in PRUNED_LAYERS]
+        parts = dict(zip(PRUNED_LAYERS, torch.split(flat, sizes, dim=1)))
+        layer_masks = {layer: parts[layer].reshape(len(amounts), *scores[layer].shape) for layer in PRUNED_LAYERS}
+    else:
+        layer_masks = {layer: keep_highest(scores[layer], amounts) for layer in PRUNED_LAYERS}
+    masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
+    masks.update({f"{layer}.weight": mask for layer, mask in layer_masks.items()})
+    return masks
+
+
+def _magnitudes(state):
+    return {layer: state[f"{layer}.weight"].abs() for layer in PRUNED_LAYERS}
+
+
+def _uniform(state, rng):
+    return {layer: torch.from_numpy(rng.random(tuple(state[f"{layer}.weight"].shape))) for layer in PRUNED_LAYERS}
+
+
+def global_magnitude(state, amounts, rng):
+    """The seed's method: the smallest |w| pooled over fc1 and fc2 (torch's global L1)."""
+    return _unstructured(state, _magnitudes(state), amounts, pooled=True)
+
+
+def layerwise_magnitude(state, amounts, rng):
+    """The smallest |w| of each layer, every layer to the same fraction."""
+    return _unstructured(state, _magnitudes(state), amounts, pooled=False)
+
+
+def global_random(state, amounts, rng):
+    """Weights drawn at random from both layers pooled: the baseline."""
+    return _unstructured(state, _uniform(state, rng), amounts, pooled=True)
+
+
+def layerwise_random(state, amounts, rng):
+    """Weights drawn at random within each layer, every layer to the same fraction."""
+    return _unstructured(state, _uniform(state, rng), amounts, pooled=False)
+
+
+def structured(state, amounts, rng):
+    """Whole hidden neurons with the smallest L2 norm of their in- and outgoing weights."""
+    norms = (state["fc1.weight"].square().sum(dim=1) + state["fc2.weight"].square().sum(dim=0)).sqrt()
+    neurons = keep_highest(norms, amounts)  # levels x hidden
+    return {"fc1.weight": neurons[:, :, None].expand(-1, -1, state["fc1.weight"].shape[1]).clone(),
+            "fc1.bias": neurons.clone(),
+            "fc2.weight": neurons[:, None, :].expand(-1, state["fc2.weight"].shape[0], -1).clone(),
+            "fc2.bias": torch.ones(len(amounts), *state["fc2.bias"].shape)}
+
+
+METHODS = {
+    "global-magnitude": global_magnitude,
+    "layerwise-magnitude": layerwise_magnitude,
+    "global-random": global_random,
+    "layerwise-random": layerwise_random,
+    "structured": structured,
+}
+
+
+def pooled_magnitudes(state):
+    return torch.cat([state[f"{layer}.weight"].abs().reshape(-1) for layer in PRUNED_LAYERS])
+
+
+def amount_for_threshold(state, threshold):
+    """The fraction of fc1+fc2 weights with |w| < threshold."""
+    magnitudes = pooled_magnitudes(state)
+    return int((magnitudes < threshold).sum()) / len(magnitudes)
+
+
+def threshold_for_amount(state, amount):
+    """The magnitude t for which removing every |w| < t removes the amount's weights (ties aside)."""
+    magnitudes = torch.sort(pooled_magnitudes(state)).values.double()
+    count = removed_count(amount, len(magnitudes))
+    if count == 0:
+        return 0.0
+    if count == len(magnitudes):
+        return math.nextafter(magnitudes[-1].item(), math.inf)
+    return magnitudes[count].item()
+
+
+def live_neurons(state):
+    """Hidden neurons that can change the output: nonzero outgoing weight, and a nonzero input
+    weight or positive bias (otherwise ReLU gives 0)."""
+    feeds = (state["fc1.weight"] != 0).any(dim=1) | (state["fc1.bias"] > 0)
+    return feeds & (state["fc2.weight"] != 0).any(dim=0)
+
+
+def shrink(state):
+    """A plain state_dict of a narrower Net without the neurons that cannot change the output.
+
+    Its outputs equal the masked full net's: a dropped neuron contributed exactly zero.
+    """
+    keep = live_neurons(state)
+    return {"fc1.weight": state["fc1.weight"][keep].clone(), "fc1.bias": state["fc1.bias"][keep].clone(),
+            "fc2.weight": state["fc2.weight"][:, keep].clone(), "fc2.bias": state["fc2.bias"].clone()}

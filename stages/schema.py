@@ -2,6 +2,7 @@
 
 `python -m stages.schema` prints the params table that the README carries.
 """
+import importlib
 import math
 import re
 import sys
@@ -24,10 +25,19 @@ class Key:
     expected: str            # what `valid` accepts, for errors and the README
     meaning: str
     shown: str = ""          # the default as the README shows it, when repr is unreadable
-    item_expected: str = ""  # for lists: what `valid` accepts of each item
+    item_expected: object = ""  # for lists: what `valid` accepts of each item (str, or a function giving it)
+    item_type: type = float  # for lists: the type of each item
+    min_items: int = 1       # for lists
+
+
+def registry(module, name):
+    """The names of a registry (pruning METHODS, REGIMES), imported only when checked: torch is slow to load."""
+    return list(getattr(importlib.import_module(f"stages.{module}"), name))
 
 
 SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
+# Levels past the seed's flat region: methods only separate above ~0.7 sparsity.
+HIGH_AMOUNTS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
 
 SCHEMA = {
     "data": {
@@ -48,13 +58,38 @@ SCHEMA = {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
         "epochs": Key(20, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "full-batch Adam steps"),
         "lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate"),
+        "repeats": Key(5, lambda v: 1 <= v <= 1000, "an integer in [1, 1000]",
+                       "models trained together, torch seeds train.seed ... train.seed + repeats - 1"),
     },
     "prune": {
-        "amounts": Key(SEED_AMOUNTS, lambda v: 0 <= v < 1, "a non-empty list of distinct fractions in [0, 1)",
-                       "fractions of fc1+fc2 weights removed (global magnitude)",
-                       shown="the seed's linspace(0.01, 0.5, 20)", item_expected="a fraction in [0, 1)"),
+        "amounts": Key(SEED_AMOUNTS + HIGH_AMOUNTS, lambda v: 0 <= v < 1, "a list of distinct fractions in [0, 1)",
+                       "levels as fractions removed (of fc1+fc2 weights; of hidden neurons for structured)",
+                       shown=f"the seed's linspace(0.01, 0.5, 20) and {', '.join(map(str, HIGH_AMOUNTS))}",
+                       item_expected="a fraction in [0, 1)", min_items=0),
+        "thresholds": Key([], lambda v: v >= 0, "a list of distinct numbers >= 0",
+                          "levels as magnitude thresholds: every fc1+fc2 weight of magnitude below t removed "
+                          "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
+        "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
+                       lambda v: v in registry("pruning", "METHODS"),
+                       "a non-empty list of distinct names from METHODS in stages/pruning.py", "pruning methods to run",
+                       item_type=str, item_expected=lambda: f"one of {', '.join(registry('pruning', 'METHODS'))}"),
+        "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("regimes", "REGIMES"),
+                       "a non-empty list of distinct names from REGIMES in stages/regimes.py",
+                       "what happens around pruning", item_type=str,
+                       item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
+        "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
+                               "Adam steps after pruning, masks held (fine-tune, and each iterative step)"),
+        "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
+        "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)",
+                    "seed of the random methods and of the lottery control's re-initialisation"),
         "tolerance": Key(0.01, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                          "accuracy drop from dense (absolute) still counted as unharmed"),
+    },
+    "sensitivity": {
+        "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
+                       "a non-empty list of distinct fractions in [0, 1)",
+                       "fractions of ONE layer's weights removed (magnitude), the other layer dense",
+                       shown="0.1, 0.2, ..., 0.9, 0.95, 0.98, 0.99", item_expected="a fraction in [0, 1)"),
     },
     "plot": {
         "width": Key(6.0, lambda v: 0 < v <= 50, "a number in (0, 50] (inches)", "figure width"),
@@ -73,8 +108,21 @@ def _split_sizes_nonempty(section):
     return None
 
 
+def _seeds_fit(section):
+    last = section["seed"] + section["repeats"] - 1
+    if last >= 2**63:
+        return f"train.seed + train.repeats - 1 = {last}; expected torch seeds below 2**63"
+    return None
+
+
+def _some_level(section):
+    if not section["amounts"] and not section["thresholds"]:
+        return "prune.amounts and prune.thresholds are both empty; expected at least one level"
+    return None
+
+
 # Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [_split_sizes_nonempty]}
+SECTION_RULES = {"data": [_split_sizes_nonempty], "train": [_seeds_fit], "prune": [_some_level]}
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -108,14 +156,16 @@ def _typed(name, key, value):
 
     kind = type(key.default)
     if kind is list:
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, list) or len(value) < key.min_items:
             raise bad()
         for index, item in enumerate(value):
-            if not (_is_number(item) and key.valid(float(item))):
-                raise bad(f"{name}[{index}]", item, key.item_expected)
+            typed = float(item) if key.item_type is float and _is_number(item) else item
+            if not (isinstance(typed, key.item_type) and key.valid(typed)):
+                expected = key.item_expected() if callable(key.item_expected) else key.item_expected
+                raise bad(f"{name}[{index}]", item, expected)
             if value.index(item) != index:
                 raise bad(f"{name}[{index}]", item, f"distinct values; it repeats {name}[{value.index(item)}]")
-        return [float(item) for item in value]
+        return [key.item_type(item) for item in value]
     if kind is float and _is_number(value):
         typed = float(value)
     elif kind is int and isinstance(value, int) and not isinstance(value, bool):

@@ -1,52 +1,58 @@
-"""Stage train: the seed's network and training loop, seeded, with a per-epoch curve."""
-import torch
-from torch import nn
+"""Stage train: the seed's network and training loop, for train.repeats torch seeds at once.
 
-from stages import UserError, run, schema
+The models train as one batched model (stages/ensemble.py): each follows its own trajectory,
+so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
+checkpoint of seed train.seed; data/models.pt holds every model.
+"""
+from stages import UserError, ensemble, run, schema
+from stages.aggregate import mean_std
 from stages.artifacts import REBUILD, load_split, rounded, write_csv, write_json
-from stages.model import Net, as_tensors, evaluate, save_checkpoint, use_one_thread
+from stages.model import as_tensors, save_checkpoint, save_stack, use_one_thread
 
 
-def train(x_train, y_train, x_test, y_test, hidden_size, seed, epochs, lr):
-    """The seed's loop: full-batch Adam on BCE. Returns the model and, per epoch, its scores after the step."""
-    torch.manual_seed(seed)  # right before the model is built, as in a seeded run of the seed script
-    model = Net(x_train.shape[1], hidden_size)
-    criterion = nn.BCELoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+def train(x_train, y_train, x_test, y_test, hidden_size, seeds, epochs, lr):
+    """The trained stack, one model per torch seed, and the first model's per-epoch scores."""
     curve = []
-    for epoch in range(1, epochs + 1):
-        model.train()
-        optimizer.zero_grad()
-        outputs = model(x_train)
-        loss = criterion(outputs, y_train)
-        loss.backward()
-        optimizer.step()
-        curve.append({"epoch": epoch, **scores(model, x_train, y_train, x_test, y_test)})
-    return model, curve
+
+    def record(epoch, weights):
+        first = {key: value[:1] for key, value in weights.items()}
+        curve.append({"epoch": epoch, **scores(first, x_train, y_train, x_test, y_test, 0)})
+
+    initial = ensemble.init_stack(seeds, x_train.shape[1], hidden_size)
+    return ensemble.train(initial, x_train, y_train, epochs, lr, after_epoch=record), curve
 
 
-def scores(model, x_train, y_train, x_test, y_test):
-    """Loss and accuracy of the current weights on both splits."""
-    train_accuracy, train_loss = evaluate(model, x_train, y_train)
-    test_accuracy, test_loss = evaluate(model, x_test, y_test)
-    return {"train_loss": train_loss, "train_accuracy": train_accuracy,
-            "test_loss": test_loss, "test_accuracy": test_accuracy}
+def scores(weights, x_train, y_train, x_test, y_test, index=None):
+    """Loss and accuracy on both splits: of one model (index) or arrays over all."""
+    train_accuracy, train_loss = ensemble.evaluate(weights, x_train, y_train)
+    test_accuracy, test_loss = ensemble.evaluate(weights, x_test, y_test)
+    values = {"train_loss": train_loss, "train_accuracy": train_accuracy,
+              "test_loss": test_loss, "test_accuracy": test_accuracy}
+    return {key: float(value[index]) for key, value in values.items()} if index is not None else values
 
 
 def main():
     params = schema.load("model", "train")
+    settings = params["train"]
     use_one_thread()
     x_train, y_train = as_tensors(*load_split("data/train.npz"))
     x_test, y_test = as_tensors(*load_split("data/test.npz"))
     if x_test.shape[1:] != x_train.shape[1:]:
         raise UserError(f"data/test.npz: x has shape {tuple(x_test.shape)}; expected "
                         f"{x_train.shape[1]} features as in data/train.npz; {REBUILD}")
-    model, curve = train(x_train, y_train, x_test, y_test,
-                         params["model"]["hidden_size"], **params["train"])
-    save_checkpoint("data/model.pt", model)
+    seeds = list(range(settings["seed"], settings["seed"] + settings["repeats"]))
+    weights, curve = train(x_train, y_train, x_test, y_test, params["model"]["hidden_size"], seeds,
+                           settings["epochs"], settings["lr"])
+    save_checkpoint("data/model.pt", ensemble.unstack(weights, 0))
+    save_stack("data/models.pt", weights, seeds)
     write_csv("metrics/train_curve.csv", [rounded(row) for row in curve])
     final = {key: value for key, value in curve[-1].items() if key != "epoch"}
-    write_json("metrics/train.json", rounded({**final, "parameters": sum(p.numel() for p in model.parameters())}))
+    every = scores(weights, x_train, y_train, x_test, y_test)
+    spread = {}
+    for key in ("test_accuracy", "train_accuracy"):
+        spread[f"{key}_mean"], spread[f"{key}_std"] = mean_std(every[key])
+    parameters = sum(value[0].numel() for value in weights.values())
+    write_json("metrics/train.json", rounded({**final, "parameters": parameters, "repeats": len(seeds), **spread}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Across seeds: mean and std per group of sweep rows, and the study's summaries.
+
+std is the sample standard deviation (ddof=1, as pandas computes it); with one seed it is
+0.0, not undefined. `python -m stages.aggregate` prints the README's results table from
+metrics/prune.json.
+"""
+import json
+
+import numpy as np
+
+# Accuracies are ratios of counts; this absorbs float error in `dense - tolerance`.
+EPS = 1e-9
+SUMMARIES = ("max_sparsity_within_tolerance", "compression_within_tolerance", "auc", "accuracy_at_max_level")
+
+
+def mean_std(values):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def group(rows, keys):
+    """Rows grouped by the values of `keys`, groups in order of first appearance."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(row[key] for key in keys), []).append(row)
+    return groups
+
+
+def group_stats(rows, keys, columns):
+    """One row per group: the keys, the number of rows, and each column's mean and std."""
+    table = []
+    for values, members in group(rows, keys).items():
+        out = {**dict(zip(keys, values)), "n": len(members)}
+        for column in columns:
+            out[f"{column}_mean"], out[f"{column}_std"] = mean_std([member[column] for member in members])
+        table.append(out)
+    return table
+
+
+def seed_summary(rows, dense, tolerance):
+    """The summaries of one seed's curve (one method and regime); `dense` is its trained accuracy."""
+    within = max((row for row in rows if row["accuracy"] >= dense - tolerance - EPS),
+                 key=lambda row: row["sparsity"], default=None)
+    by_sparsity = sorted(rows, key=lambda row: row["sparsity"])
+    highest = max(rows, key=lambda row: row["amount"])
+    return {
+        "max_sparsity_within_tolerance": within["sparsity"] if within else 0.0,
+        "compression_within_tolerance": within["compression"] if within else 1.0,
+        # Area under accuracy over sparsity (0 to the highest level's sparsity).
+        "auc": float(np.trapezoid([row["accuracy"] for row in by_sparsity], [row["sparsity"] for row in by_sparsity])),
+        "accuracy_at_max_level": highest["accuracy"],
+    }
+
+
+def summary(rows, dense_by_seed, tolerance):
+    """metrics/prune.json: per method and regime, mean and std over seeds of each summary."""
+    dense_mean, dense_std = mean_std(list(dense_by_seed.values()))
+    result = {"tolerance": tolerance, "seeds": len(dense_by_seed),
+              "dense_accuracy_mean": dense_mean, "dense_accuracy_std": dense_std,
+              "max_amount": max(row["amount"] for row in rows)}
+    for (method, regime), members in group(rows, ("method", "regime")).items():
+        per_seed = [seed_summary(curve, dense_by_seed[seed], tolerance)
+                    for (seed,), curve in group(members, ("seed",)).items()]
+        entry = result.setdefault(method, {}).setdefault(regime, {})
+        for name in SUMMARIES:
+            entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([one[name] for one in per_seed])
+    return result
+
+
+def markdown_table(path="metrics/prune.json"):
+    """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
+    with open(path) as handle:
+        metrics = json.load(handle)
+    regimes = list(dict.fromkeys(regime for value in metrics.values() if isinstance(value, dict)
+                                 for regime in value))
+    lines = [f"| method | {' | '.join(regimes)} |", "|---|" + "---|" * len(regimes)]
+    for method, value in metrics.items():
+        if isinstance(value, dict):
+            cells = []
+            for regime in regimes:
+                entry = value.get(regime)
+                cells.append(f"{entry['max_sparsity_within_tolerance_mean']:.1%} ± "
+                             f"{entry['max_sparsity_within_tolerance_std']:.1%}" if entry else "")
+            lines.append(f"| {method} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

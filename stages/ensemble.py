@@ -1,0 +1,86 @@
+"""Many copies of the seed's Net as one batched model: stacked weights, one forward for all.
+
+A stack is a dict of the Net's parameter names to tensors with a leading model dimension
+(fc1.weight: models x hidden x features). The loss is the sum of the models' own losses, so
+each model's gradient is its own; Adam is element-wise, so each model follows its own
+trajectory, as if it were trained alone. Masks (same shapes, 0/1) hold pruned weights at zero.
+"""
+import torch
+from torch import nn
+
+from stages.model import CHECKPOINT_KEYS, Net
+
+
+def init_stack(seeds, input_size, hidden_size):
+    """The initial weights of Net for each torch seed, exactly as a solo run builds them."""
+    states = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        states.append(Net(input_size, hidden_size).state_dict())
+    return stack(states)
+
+
+def stack(states):
+    return {key: torch.stack([state[key] for state in states]) for key in CHECKPOINT_KEYS}
+
+
+def unstack(weights, index):
+    """The plain state_dict of one model of the stack."""
+    return {key: value[index].clone() for key, value in weights.items()}
+
+
+def size(weights):
+    return len(weights["fc1.weight"])
+
+
+def repeat(weights, times):
+    """Each model `times` times in a row: model i becomes models i*times ... i*times+times-1."""
+    return {key: value.repeat_interleave(times, dim=0) for key, value in weights.items()}
+
+
+def apply(weights, masks):
+    return {key: value * masks[key] for key, value in weights.items()}
+
+
+def forward(weights, x):
+    """Outputs of every model on x: models x samples x 1."""
+    hidden = torch.relu(torch.matmul(x, weights["fc1.weight"].transpose(1, 2)) + weights["fc1.bias"][:, None, :])
+    return torch.sigmoid(torch.matmul(hidden, weights["fc2.weight"].transpose(1, 2)) + weights["fc2.bias"][:, None, :])
+
+
+@torch.no_grad()
+def evaluate(weights, x, y, chunk=256):
+    """(accuracies, BCE losses) of every model, as float64 numpy arrays, chunked to bound memory."""
+    accuracies, losses = [], []
+    for start in range(0, size(weights), chunk):
+        part = {key: value[start:start + chunk] for key, value in weights.items()}
+        outputs = forward(part, x)
+        target = y.expand_as(outputs)
+        # Count, then divide in float64: the same ratio as model.evaluate.
+        accuracies.append(((outputs > 0.5).float() == target).sum(dim=(1, 2)).double() / len(y))
+        losses.append(nn.functional.binary_cross_entropy(outputs, target, reduction="none").mean(dim=(1, 2)))
+    return torch.cat(accuracies).numpy(), torch.cat(losses).double().numpy()
+
+
+def train(weights, x, y, epochs, lr, masks=None, after_epoch=None):
+    """Full-batch Adam on BCE, every model at once; returns the trained stack.
+
+    With masks, pruned weights are zero in the forward pass (so their gradient is zero) and
+    are zeroed again after each step, so Adam cannot regrow them.
+    """
+    params = {key: value.detach().clone().requires_grad_(True) for key, value in weights.items()}
+    optimizer = torch.optim.Adam(params.values(), lr=lr)
+    for epoch in range(1, epochs + 1):
+        optimizer.zero_grad()
+        outputs = forward(apply(params, masks) if masks else params, x)
+        # One BCE per model, reduced as nn.BCELoss reduces it: a single model trains bit for
+        # bit as the seed's loop does, and a model in a batch to float rounding.
+        sum(nn.functional.binary_cross_entropy(output, y) for output in outputs).backward()
+        optimizer.step()
+        if masks:
+            with torch.no_grad():
+                for key, value in params.items():
+                    value.mul_(masks[key])
+        if after_epoch:
+            after_epoch(epoch, {key: value.detach() for key, value in params.items()})
+    return {key: value.detach() for key, value in params.items()}

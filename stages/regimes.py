@@ -1,0 +1,115 @@
+"""Regimes: what happens around pruning. Each maps (study, method) to {regime name: stack}.
+
+Every stack returned holds one model per (seed, level), seed-major, in the order of
+`study.seeds` and `study.levels`, ready to evaluate. A new regime is one function and one
+line in REGIMES.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from stages import ensemble
+
+# Models trained at once: on one thread, 16 ran fastest of 8-140 (bigger batches spill the caches).
+CHUNK = 16
+
+
+@dataclass
+class Study:
+    trained: dict        # stack of the trained models, one per seed
+    seeds: list          # their torch seeds
+    amounts: list        # per seed, the fraction removed at each level
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    finetune_epochs: int
+    finetune_lr: float
+    train_epochs: int
+    train_lr: float
+    random_seed: int
+
+    def rng(self, seed, *stream):
+        """The numpy Generator of a random method (or re-initialisation) for one model."""
+        return np.random.default_rng([self.random_seed, seed, *stream])
+
+    def masks(self, method, weights, level_indices=None):
+        """Masks of every (seed, level) of a stack with one model per seed, seed-major."""
+        per_seed = []
+        for index, seed in enumerate(self.seeds):
+            amounts = self.amounts[index]
+            if level_indices is not None:
+                amounts = [amounts[level] for level in level_indices]
+            per_seed.append(method(ensemble.unstack(weights, index), amounts, self.rng(seed)))
+        return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
+
+    def train(self, weights, masks, epochs, lr):
+        """Train a stack with masks held, CHUNK models at a time (each model's result is its own)."""
+        parts = []
+        for start in range(0, ensemble.size(weights), CHUNK):
+            part = {key: value[start:start + CHUNK] for key, value in weights.items()}
+            part_masks = {key: value[start:start + CHUNK] for key, value in masks.items()}
+            parts.append(ensemble.train(part, self.x_train, self.y_train, epochs, lr, part_masks))
+        return {key: torch.cat([part[key] for part in parts]) for key in weights}
+
+    @property
+    def n_levels(self):
+        return len(self.amounts[0])
+
+
+def _pruned(study, method):
+    masks = study.masks(method, study.trained)
+    return ensemble.apply(ensemble.repeat(study.trained, study.n_levels), masks), masks
+
+
+def one_shot(study, method):
+    """The seed's regime: prune the trained model, evaluate."""
+    return {"one-shot": _pruned(study, method)[0]}
+
+
+def fine_tune(study, method):
+    """Prune, then prune.finetune_epochs of Adam with the masks held."""
+    weights, masks = _pruned(study, method)
+    return {"fine-tune": study.train(weights, masks, study.finetune_epochs, study.finetune_lr)}
+
+
+def iterative(study, method):
+    """Han et al. 2015: walk up the levels, pruning the fine-tuned survivors further at each step."""
+    models = ensemble.size(study.trained)
+    levels = sorted(range(study.n_levels), key=lambda level: study.amounts[0][level])
+    steps = {}
+    current = study.trained
+    keep = {key: torch.ones_like(value) for key, value in current.items()}
+    for level in levels:
+        masks = study.masks(method, current, [level])
+        # Scores of pruned weights are 0 (magnitude) or fixed (random), so masks already nest;
+        # the product makes it certain.
+        keep = {key: keep[key] * masks[key] for key in keep}
+        current = study.train(ensemble.apply(current, keep), keep, study.finetune_epochs, study.finetune_lr)
+        steps[level] = current
+    stacked = {key: torch.stack([steps[level][key] for level in range(study.n_levels)], dim=1)
+               for key in current}
+    return {"iterative": {key: value.reshape(models * study.n_levels, *value.shape[2:])
+                          for key, value in stacked.items()}}
+
+
+def lottery_ticket(study, method):
+    """Frankle & Carbin 2019: each level's mask on the initial weights, retrained as train did;
+    control: the same mask on a fresh random initialisation."""
+    _, masks = _pruned(study, method)
+    hidden, features = study.trained["fc1.weight"].shape[1:]
+    initial = ensemble.init_stack(study.seeds, features, hidden)
+    control_seeds = [int(study.rng(seed, 1).integers(2**62)) for seed in study.seeds]
+    control = ensemble.init_stack(control_seeds, features, hidden)
+    result = {}
+    for name, start in (("lottery-ticket", initial), ("lottery-reinit", control)):
+        weights = ensemble.apply(ensemble.repeat(start, study.n_levels), masks)
+        result[name] = study.train(weights, masks, study.train_epochs, study.train_lr)
+    return result
+
+
+REGIMES = {
+    "one-shot": one_shot,
+    "fine-tune": fine_tune,
+    "iterative": iterative,
+    "lottery-ticket": lottery_ticket,
+}

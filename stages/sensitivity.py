@@ -1,0 +1,54 @@
+"""Stage sensitivity: prune one layer at a time, the other left dense (Distiller's analysis).
+
+Shows which layer the accuracy depends on: the layer whose pruning hurts first is the one a
+global method should spare.
+"""
+import torch
+
+from stages import aggregate, ensemble, run, schema
+from stages.artifacts import load_split, rounded, write_csv
+from stages.model import as_tensors, load_stack, use_one_thread
+from stages.pruning import PRUNED_LAYERS, keep_highest, removed_count
+
+
+def layer_masks(state, layer, amounts):
+    """Magnitude masks of one layer's weights at each level; every other parameter kept."""
+    masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
+    masks[f"{layer}.weight"] = keep_highest(state[f"{layer}.weight"].abs(), amounts)
+    return masks
+
+
+def sensitivity(trained, seeds, amounts, x, y):
+    """One row per layer, seed and amount: test accuracy with only that layer pruned."""
+    rows = []
+    for layer in PRUNED_LAYERS:
+        per_seed = [layer_masks(ensemble.unstack(trained, index), layer, amounts) for index in range(len(seeds))]
+        masks = {key: torch.cat([masks[key] for masks in per_seed]) for key in trained}
+        accuracies, losses = ensemble.evaluate(ensemble.apply(ensemble.repeat(trained, len(amounts)), masks), x, y)
+        weights = trained[f"{layer}.weight"][0].numel()
+        for index, (accuracy, loss) in enumerate(zip(accuracies, losses)):
+            model, level = divmod(index, len(amounts))
+            rows.append({"layer": layer, "seed": seeds[model], "amount": amounts[level],
+                         "layer_sparsity": removed_count(amounts[level], weights) / weights,
+                         "accuracy": float(accuracy), "loss": float(loss)})
+    return rows
+
+
+def main():
+    amounts = schema.load("sensitivity")["sensitivity"]["amounts"]
+    use_one_thread()
+    x, y = as_tensors(*load_split("data/test.npz"))
+    trained, seeds = load_stack("data/models.pt", x.shape[1])
+    rows = [rounded(row) for row in sensitivity(trained, seeds, [0.0] + sorted(a for a in amounts if a != 0), x, y)]
+    write_csv("metrics/sensitivity.csv", rows)
+    table = aggregate.group_stats(rows, ("layer", "amount"), ("layer_sparsity", "accuracy", "loss"))
+    table = [rounded(row) for row in table]
+    write_csv("metrics/sensitivity_aggregate.csv", table)
+    wide = {}
+    for row in table:  # a view for `dvc plots`: one column per layer
+        wide.setdefault(row["amount"], {"amount": row["amount"]})[f"only {row['layer']} pruned"] = row["accuracy_mean"]
+    write_csv("metrics/sensitivity_by_level.csv", list(wide.values()))
+
+
+if __name__ == "__main__":
+    run(main)
