@@ -73,8 +73,8 @@ def train(weights, x, y, epochs, lr, masks=None, after_epoch=None):
     for epoch in range(1, epochs + 1):
         optimizer.zero_grad()
         outputs = forward(apply(params, masks) if masks else params, x)
-        # One BCE per model, reduced as nn.BCELoss reduces it: a single model trains bit for
-        # bit as the seed's loop does, and a model in a batch to float rounding.
+        # One BCE per model, reduced as nn.BCELoss reduces it: a batched mean over both dims
+        # rounds differently, and Adam amplifies that where gradients are near zero.
         sum(nn.functional.binary_cross_entropy(output, y) for output in outputs).backward()
         optimizer.step()
         if masks:

@@ -57,29 +57,6 @@ def save_checkpoint(path, state):
     write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path, input_size):
-    """A Net rebuilt from a plain state_dict; its width is read from the weights."""
-    expected = f"a plain state_dict of Net with keys {', '.join(CHECKPOINT_KEYS)}; {REBUILD}"
-    try:
-        state = torch.load(path, weights_only=True)
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; expected {expected}") from None
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
-        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
-    if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
-        raise UserError(f"{path}: wrong keys; expected {expected}")
-    if not all(isinstance(value, torch.Tensor) and value.is_floating_point() for value in state.values()):
-        raise UserError(f"{path}: a value is not a float tensor; expected {expected}")
-    hidden_size = state["fc1.weight"].shape[0]
-    model = Net(input_size, hidden_size)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError:
-        shapes = {key: tuple(value.shape) for key, value in state.items()}
-        raise UserError(f"{path}: shapes {shapes} do not fit {input_size} input features; {REBUILD}") from None
-    return model
-
-
 def save_stack(path, weights, seeds):
     """Every trained model in one file: the stacked state_dicts and each model's torch seed."""
     buffer = io.BytesIO()

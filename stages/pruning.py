@@ -100,12 +100,13 @@ def amount_for_threshold(state, threshold):
 
 def threshold_for_amount(state, amount):
     """The magnitude t for which removing every |w| < t removes the amount's weights (ties aside)."""
-    magnitudes = torch.sort(pooled_magnitudes(state)).values.double()
+    magnitudes = torch.sort(pooled_magnitudes(state)).values
     count = removed_count(amount, len(magnitudes))
     if count == 0:
         return 0.0
     if count == len(magnitudes):
-        return math.nextafter(magnitudes[-1].item(), math.inf)
+        # The next float32 above the largest: a float64 nextafter would round back down to it.
+        return torch.nextafter(magnitudes[-1], torch.tensor(math.inf)).item()
     return magnitudes[count].item()
 
 

@@ -102,7 +102,8 @@ def repo(reproduced, tmp_path):
     return copy
 
 
-SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_size": 16}, "train": {"epochs": 8}}
+SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_size": 16}, "train": {"epochs": 8, "repeats": 3},
+         "prune": {"finetune_epochs": 3}}
 
 
 @pytest.fixture
@@ -122,9 +123,12 @@ def imported_modules(module):
     return sh(ROOT, sys.executable, "-c", code).stdout.split()
 
 
-def imported_stage_files(module):
-    """The files of the stages package that importing `module` loads, relative to ROOT."""
-    code = (f"import sys, {module}; "
+def imported_stage_files(module, sections=None):
+    """The files of the stages package that a stage runs, relative to ROOT: those importing
+    `module` loads, and those that checking its params sections loads (the registries that
+    prune.methods and prune.regimes name). sections=None: the whole params file."""
+    load = f"schema.load(*{list(sections)!r})" if sections is not None else "schema.validate(schema.read_params())"
+    code = (f"import sys, {module}; from stages import schema; {load}; "
             "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
     files = sh(ROOT, sys.executable, "-c", code).stdout.split("\n")
     package = ROOT / "stages"

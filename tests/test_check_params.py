@@ -25,8 +25,9 @@ def test_committed_params_are_the_schema_defaults():
     assert validate(read_params(ROOT / "params.yaml")) == defaults()
 
 
-def test_default_levels_are_the_seeds_linspace():
-    assert SCHEMA["prune"]["amounts"].default == np.linspace(0.01, 0.5, 20).tolist()
+def test_default_levels_are_the_seeds_linspace_then_high_levels():
+    expected = np.linspace(0.01, 0.5, 20).tolist() + [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
+    assert SCHEMA["prune"]["amounts"].default == expected
 
 
 def test_committed_params_write_lists_in_block_style():
@@ -53,8 +54,20 @@ def test_committed_params_write_lists_in_block_style():
     ("train", "lr", float("inf"), "train.lr = inf: expected a number > 0"),
     ("train", "epochs", 10**400, f"train.epochs = {10**400}: expected an integer in [1, 10**5]"),
     ("prune", "tolerance", 10**400, f"prune.tolerance = {10**400}: expected a number in [0, 1]"),
-    ("prune", "amounts", [], "prune.amounts = []: expected a non-empty list"),
-    ("prune", "amounts", 0.5, "prune.amounts = 0.5: expected a non-empty list"),
+    ("prune", "amounts", 0.5, "prune.amounts = 0.5: expected a list of distinct fractions"),
+    ("prune", "thresholds", [0.1, -1], "prune.thresholds[1] = -1: expected a number >= 0"),
+    ("prune", "methods", [], "prune.methods = []: expected a non-empty list of distinct names from METHODS"),
+    ("prune", "methods", ["global-magnitude", "obd"], "prune.methods[1] = 'obd': expected one of global-magnitude, "
+     "layerwise-magnitude, global-random, layerwise-random, structured"),
+    ("prune", "methods", [3], "prune.methods[0] = 3: expected one of global-magnitude,"),
+    ("prune", "regimes", ["one-shot", "one-shot"], "prune.regimes[1] = 'one-shot': expected distinct values"),
+    ("prune", "regimes", ["rewind"], "prune.regimes[0] = 'rewind': expected one of one-shot, fine-tune, iterative, "
+     "lottery-ticket"),
+    ("prune", "finetune_epochs", 0, "prune.finetune_epochs = 0: expected an integer in [1, 10**5]"),
+    ("prune", "finetune_lr", -0.1, "prune.finetune_lr = -0.1: expected a number > 0"),
+    ("train", "repeats", 0, "train.repeats = 0: expected an integer in [1, 1000]"),
+    ("sensitivity", "amounts", [], "sensitivity.amounts = []: expected a non-empty list"),
+    ("sensitivity", "amounts", [0.5, 1], "sensitivity.amounts[1] = 1: expected a fraction in [0, 1)"),
     ("prune", "amounts", [0.1, 1.0], "prune.amounts[1] = 1.0: expected a fraction in [0, 1)"),
     ("prune", "amounts", [-0.1], "prune.amounts[0] = -0.1: expected a fraction in [0, 1)"),
     ("prune", "amounts", [0.2, 0.3, 0.2], "prune.amounts[2] = 0.2: expected distinct values; it repeats prune.amounts[0]"),
@@ -81,13 +94,29 @@ def test_splits_must_both_be_non_empty():
 
 def test_unknown_key_unknown_section_and_missing_section():
     params = with_value("train", "momentum", 0.9)
-    with pytest.raises(UserError, match="unknown key train.momentum; known keys: seed, epochs, lr"):
+    with pytest.raises(UserError, match="unknown key train.momentum; known keys: seed, epochs, lr, repeats"):
         validate(params)
     with pytest.raises(UserError, match="unknown section 'optimizer'"):
         validate({**defaults(), "optimizer": {}})
     params = defaults()
     del params["prune"]
-    with pytest.raises(UserError, match="missing section 'prune'; expected keys amounts, tolerance"):
+    with pytest.raises(UserError, match="missing section 'prune'; expected keys amounts, thresholds, methods"):
+        validate(params)
+
+
+def test_levels_may_come_from_thresholds_alone_but_not_from_nothing():
+    params = with_value("prune", "amounts", [])
+    params["prune"]["thresholds"] = [0.05]
+    assert validate(params)["prune"]["thresholds"] == [0.05]
+    params["prune"]["thresholds"] = []
+    with pytest.raises(UserError, match="prune.amounts and prune.thresholds are both empty; expected at least one"):
+        validate(params)
+
+
+def test_the_last_seed_must_fit_torch():
+    params = with_value("train", "seed", 2**63 - 2)
+    params["train"]["repeats"] = 3
+    with pytest.raises(UserError, match=r"train.seed \+ train.repeats - 1 = 9223372036854775808"):
         validate(params)
 
 

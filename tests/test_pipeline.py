@@ -10,12 +10,16 @@ import yaml
 from tests.conftest import (ROOT, artifact_files, commit_all, dvc, imported_stage_files, repro, set_param,
                             sh)
 
-STAGES = ["check-params", "generate-data", "train", "prune-sweep", "plot"]
-ARTIFACTS = ["data/params.ok", "data/train.npz", "data/test.npz", "data/model.pt",
-             "metrics/data.json", "metrics/train.json", "metrics/train_curve.csv",
-             "metrics/prune_sweep.csv", "metrics/prune.json",
-             "metrics/plots/accuracy_vs_amount.png", "metrics/plots/nonzero_params_vs_amount.png",
-             "metrics/plots/train_curve.png"]
+STAGES = ["check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot"]
+AFTER_TRAIN = ["prune-sweep", "sensitivity", "plot"]
+ARTIFACTS = ["data/params.ok", "data/train.npz", "data/test.npz", "data/model.pt", "data/models.pt",
+             "data/structured/index.json", "metrics/data.json", "metrics/train.json", "metrics/train_curve.csv",
+             "metrics/prune_sweep.csv", "metrics/prune_aggregate.csv", "metrics/prune_by_level.csv",
+             "metrics/prune.json", "metrics/sensitivity.csv", "metrics/sensitivity_aggregate.csv",
+             "metrics/sensitivity_by_level.csv",
+             *(f"metrics/plots/{name}.png" for name in ("accuracy_vs_sparsity", "regimes_compared",
+                                                          "nonzero_params_vs_level", "layer_sparsity_vs_level",
+                                                          "sensitivity", "train_curve"))]
 
 
 def test_repro_from_scratch_writes_every_artifact(committed, tmp_path):
@@ -35,9 +39,10 @@ def test_fresh_clone_reproduces_the_committed_lock_and_metrics(committed, tmp_pa
     sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
     assert "prune.json" in dvc(repo, "metrics", "show").stdout  # before any repro: metrics are in git
     ran, _ = repro(repo)
-    # Only the cached artifacts are missing; they come back byte-identical to the lock, so
-    # the committed sweep, metrics and figures are up to date and do not rerun.
-    assert ran == ["check-params", "generate-data", "train"]
+    # Only the cached artifacts are missing: data, models and the structured checkpoints.
+    # They come back byte-identical to the lock, so the committed metrics and figures, which
+    # prune-sweep rewrites identical, do not make sensitivity or plot rerun.
+    assert ran == ["check-params", "generate-data", "train", "prune-sweep"]
     assert dvc(repo, "status", "--json").stdout.strip() == "{}"
     # The committed lock and metrics match the committed code and params, byte for byte.
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
@@ -46,9 +51,9 @@ def test_fresh_clone_reproduces_the_committed_lock_and_metrics(committed, tmp_pa
 
 @pytest.mark.parametrize("section, key, value, expected", [
     ("data", "random_state", 7, STAGES),
-    ("train", "seed", 1, ["check-params", "train", "prune-sweep", "plot"]),
-    ("model", "hidden_size", 64, ["check-params", "train", "prune-sweep", "plot"]),
-    # The sweep's rows do not depend on the tolerance, so its CSV and the figures stay as they are.
+    ("train", "seed", 1, ["check-params", "train", *AFTER_TRAIN]),
+    ("model", "hidden_size", 64, ["check-params", "train", *AFTER_TRAIN]),
+    # The sweep's rows do not depend on the tolerance, so its CSVs and the figures stay as they are.
     ("prune", "tolerance", 0.02, ["check-params", "prune-sweep"]),
     ("plot", "dpi", 80, ["check-params", "plot"]),
 ])
@@ -61,10 +66,20 @@ def test_a_param_change_reruns_exactly_its_stage_and_downstream(repo, section, k
 
 def test_a_new_pruning_level_reruns_sweep_and_plot(repo):
     path = repo / "params.yaml"
-    path.write_text(path.read_text().replace("  - 0.5\n", "  - 0.5\n  - 0.9\n"))
+    path.write_text(path.read_text().replace("  - 0.5\n", "  - 0.5\n  - 0.55\n", 1))
     ran, _ = repro(repo)
     assert ran == ["check-params", "prune-sweep", "plot"]
-    assert (repo / "metrics/prune_sweep.csv").read_text().splitlines()[-1].startswith("0.9,")
+    assert ",amount,0.55," in (repo / "metrics/prune_aggregate.csv").read_text()
+
+
+def test_a_new_sensitivity_level_reruns_sensitivity_and_plot(repo):
+    path = repo / "params.yaml"
+    text = path.read_text()
+    head, tail = text.split("sensitivity:\n")
+    path.write_text(head + "sensitivity:\n" + tail.replace("  - 0.5\n", "  - 0.5\n  - 0.55\n"))
+    ran, _ = repro(repo)
+    assert ran == ["check-params", "sensitivity", "plot"]
+    assert "\n0.55," in (repo / "metrics/sensitivity_by_level.csv").read_text()
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -72,7 +87,8 @@ def test_each_stage_depends_on_exactly_the_code_it_imports(stage):
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
     module = spec["cmd"].removeprefix("python -m ")
     declared = {dep for dep in spec["deps"] if dep.startswith("stages/")}
-    assert declared == imported_stage_files(module)
+    sections = [name.split(".")[0] for name in spec["params"]] if "params" in spec else None
+    assert declared == imported_stage_files(module, sections)
 
 
 def test_editing_plot_code_reruns_only_plot(repo):
@@ -92,7 +108,8 @@ def test_metrics_and_params_diff_between_branches(repo):
     diff = json.loads(dvc(repo, "metrics", "diff", "main", "other-seed", "--json").stdout)
     assert diff["metrics/train.json"]["test_accuracy"]["old"] == old
     assert diff["metrics/train.json"]["test_accuracy"]["new"] == new
-    assert "dense_accuracy" in diff["metrics/prune.json"]
+    assert "dense_accuracy_mean" in diff["metrics/prune.json"]
+    assert "global-magnitude.one-shot.max_sparsity_within_tolerance_mean" in diff["metrics/prune.json"]
     params = dvc(repo, "params", "diff", "main", "other-seed").stdout
     assert re.search(r"train.seed\s+0\s+3", params)
     dvc(repo, "plots", "diff", "main", "other-seed", "-o", "diff")
@@ -145,7 +162,7 @@ def test_bad_params_fail_in_one_line_and_touch_no_artifact(repo, section, key, v
 def test_bad_amount_fails_before_any_retraining(repo):
     before = artifact_files(repo)
     set_param(repo, "train", "seed", 5)  # valid, would retrain
-    text = (repo / "params.yaml").read_text().replace("  - 0.5\n", "  - 1.5\n")
+    text = (repo / "params.yaml").read_text().replace("  - 0.5\n", "  - 1.5\n", 1)
     (repo / "params.yaml").write_text(text)
     ran, result = repro(repo, check=False)
     assert ran == ["check-params"]

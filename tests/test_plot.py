@@ -9,7 +9,7 @@ from tests.conftest import ROOT, imported_modules
 @pytest.fixture
 def sweep_and_curve(workdir):
     (workdir / "metrics").mkdir()
-    for name in ("prune_sweep.csv", "train_curve.csv"):
+    for name in ("prune_aggregate.csv", "sensitivity_aggregate.csv", "train_curve.csv"):
         (workdir / "metrics" / name).write_text((ROOT / "metrics" / name).read_text())
     return workdir
 
@@ -24,7 +24,8 @@ def test_writes_each_figure_at_the_requested_size(sweep_and_curve):
     set_plot_params(sweep_and_curve, width=5.0, height=3.0, dpi=40)
     plot.main()
     names = sorted(path.name for path in (sweep_and_curve / "metrics/plots").iterdir())
-    assert names == ["accuracy_vs_amount.png", "nonzero_params_vs_amount.png", "train_curve.png"]
+    assert names == ["accuracy_vs_sparsity.png", "layer_sparsity_vs_level.png", "nonzero_params_vs_level.png",
+                     "regimes_compared.png", "sensitivity.png", "train_curve.png"]
     png = (sweep_and_curve / "metrics/plots/train_curve.png").read_bytes()
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (200, 120)
@@ -33,17 +34,30 @@ def test_writes_each_figure_at_the_requested_size(sweep_and_curve):
 def test_svg_output_is_byte_identical_across_runs(sweep_and_curve):
     set_plot_params(sweep_and_curve, format="svg")
     plot.main()
-    first = (sweep_and_curve / "metrics/plots/accuracy_vs_amount.svg").read_bytes()
+    first = (sweep_and_curve / "metrics/plots/accuracy_vs_sparsity.svg").read_bytes()
     plot.main()
-    assert (sweep_and_curve / "metrics/plots/accuracy_vs_amount.svg").read_bytes() == first
-    assert b"pruning level: fraction of fc1+fc2 weights removed" in first
+    assert (sweep_and_curve / "metrics/plots/accuracy_vs_sparsity.svg").read_bytes() == first
+    assert b"sparsity over all parameters" in first
 
 
 def test_a_missing_column_is_a_one_line_error(sweep_and_curve):
-    path = sweep_and_curve / "metrics/prune_sweep.csv"
-    path.write_text(path.read_text().replace("nonzero_params", "params"))
-    with pytest.raises(UserError, match="^metrics/prune_sweep.csv: no rows or a column is missing"):
+    path = sweep_and_curve / "metrics/prune_aggregate.csv"
+    path.write_text(path.read_text().replace("nonzero_params_mean", "params_mean"))
+    with pytest.raises(UserError, match="^metrics/prune_aggregate.csv: no rows or a column is missing"):
         plot.main()
+
+
+def test_one_panel_per_regime_and_a_band_per_method():
+    sweep = [{"method": method, "regime": regime, "level_by": "amount", "level": level, "sparsity_mean": level,
+              "sparsity_std": 0.0, "accuracy_mean": 0.9 - level / 2, "accuracy_std": 0.01}
+             for method in ("a", "b") for regime in ("one-shot", "fine-tune", "iterative") for level in (0.0, 0.5, 0.9)]
+    figure = plot.accuracy_figure(sweep, (4.0, 3.0))
+    assert [axes.get_title() for axes in figure.axes] == [
+        f"Test accuracy vs sparsity: {regime}" for regime in ("one-shot", "fine-tune", "iterative")]
+    for axes in figure.axes:
+        assert [line.get_label() for line in axes.get_lines()] == ["dense (mean)", "a", "b"]
+        assert len(axes.collections) == 2  # one std band per method
+        assert axes.get_xscale() == "function"
 
 
 def test_does_not_import_torch():

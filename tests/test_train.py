@@ -2,12 +2,14 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from stages import UserError, generate_data, train
-from stages.model import Net, as_tensors, load_checkpoint, save_checkpoint
+from stages.ensemble import init_stack, unstack
+from stages.model import CHECKPOINT_KEYS, Net, as_tensors, evaluate, load_stack, save_stack
 from stages.artifacts import load_split
 
 
@@ -46,21 +48,37 @@ def data(workdir):
     return as_tensors(*load_split("data/train.npz")) + as_tensors(*load_split("data/test.npz"))
 
 
-def test_a_run_equals_the_seed_scripts_run_with_that_seed(data):
-    model, curve = train.train(*data, hidden_size=16, seed=3, epochs=8, lr=0.01)
+def test_a_single_seed_run_equals_the_seed_scripts_run(data):
+    weights, curve = train.train(*data, hidden_size=16, seeds=[3], epochs=8, lr=0.01)
     reference = seed_script_run(data[0], data[1].view(-1), seed=3, hidden_size=16, epochs=8, lr=0.01)
     for key, value in reference.state_dict().items():
-        assert torch.equal(model.state_dict()[key], value), key
+        # Batched matmul kernels round differently from nn.Linear's: equal to float rounding.
+        assert torch.allclose(weights[key][0], value, atol=1e-6), key
     assert [row["epoch"] for row in curve] == list(range(1, 9))
 
 
+def test_each_seed_of_a_batch_matches_its_solo_run(data):
+    weights, _ = train.train(*data, hidden_size=16, seeds=[4, 5, 6], epochs=8, lr=0.01)
+    for index, seed in enumerate([4, 5, 6]):
+        reference = seed_script_run(data[0], data[1].view(-1), seed=seed, hidden_size=16, epochs=8, lr=0.01)
+        for key, value in reference.state_dict().items():
+            assert torch.allclose(weights[key][index], value, atol=1e-5), (seed, key)
+
+
 def test_main_writes_checkpoint_curve_and_metrics(data):
-    train.main()
+    train.main()  # repeats: 3, seed: 0
+    weights, seeds = load_stack("data/models.pt", 6)
+    assert seeds == [0, 1, 2] and weights["fc1.weight"].shape == (3, 16, 6)
     state = torch.load("data/model.pt", weights_only=True)
+    assert all(torch.equal(state[key], weights[key][0]) for key in state)
     assert list(state) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     SeedNet(6, 16, 1).load_state_dict(state)  # a plain state_dict of the seed's Net
     metrics = json.loads(Path("metrics/train.json").read_text())
-    assert metrics["parameters"] == 6 * 16 + 16 + 16 + 1
+    assert metrics["parameters"] == 6 * 16 + 16 + 16 + 1 and metrics["repeats"] == 3
+    every = [evaluate(load_net(unstack(weights, index)), *data[2:])[0] for index in range(3)]
+    assert metrics["test_accuracy_mean"] == round(float(np.mean(every)), 6)
+    assert metrics["test_accuracy_std"] == round(float(np.std(every, ddof=1)), 6)
+    assert metrics["test_accuracy"] == round(every[0], 6)
     assert 0.5 < metrics["test_accuracy"] <= 1
     lines = Path("metrics/train_curve.csv").read_text().splitlines()
     assert lines[0] == "epoch,train_loss,train_accuracy,test_loss,test_accuracy"
@@ -76,14 +94,18 @@ def test_same_params_give_identical_checkpoint_bytes(data):
     assert Path("data/model.pt").read_bytes() == first
 
 
-def test_checkpoint_round_trip(tmp_path):
-    torch.manual_seed(0)
-    model = Net(5, 7)
-    save_checkpoint(tmp_path / "model.pt", model)
-    loaded = load_checkpoint(tmp_path / "model.pt", input_size=5)
-    assert loaded.fc1.out_features == 7
-    for key, value in model.state_dict().items():
-        assert torch.equal(loaded.state_dict()[key], value)
+def load_net(state):
+    model = Net(state["fc1.weight"].shape[1], state["fc1.weight"].shape[0])
+    model.load_state_dict(state)
+    return model
+
+
+def test_stack_round_trip(tmp_path):
+    weights = init_stack([7, 8], 5, 4)
+    save_stack(tmp_path / "models.pt", weights, [7, 8])
+    loaded, seeds = load_stack(tmp_path / "models.pt", input_size=5)
+    assert seeds == [7, 8]
+    assert all(torch.equal(loaded[key], value) for key, value in weights.items())
 
 
 @pytest.mark.parametrize("damage, problem", [
@@ -91,18 +113,20 @@ def test_checkpoint_round_trip(tmp_path):
     (lambda path: path.write_bytes(b"not a checkpoint"), "unreadable"),
     (lambda path: path.unlink(), "missing"),
     (lambda path: torch.save({"weight": torch.zeros(2)}, path), "wrong keys"),
-    (lambda path: torch.save(dict.fromkeys(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"], 1), path),
+    (lambda path: torch.save({"seeds": torch.tensor([0]), **dict.fromkeys(CHECKPOINT_KEYS, 1)}, path),
      "a value is not a float tensor"),
+    (lambda path: torch.save({"seeds": [0], **init_stack([0], 5, 4)}, path), "seeds is not an int64 tensor"),
+    (lambda path: torch.save({"seeds": torch.tensor([0, 1]), **init_stack([0], 5, 4)}, path), "shapes"),
 ])
-def test_a_damaged_checkpoint_is_a_one_line_error_naming_it(tmp_path, damage, problem):
-    path = tmp_path / "model.pt"
-    save_checkpoint(path, Net(5, 7))
+def test_a_damaged_models_file_is_a_one_line_error_naming_it(tmp_path, damage, problem):
+    path = tmp_path / "models.pt"
+    save_stack(path, init_stack([0], 5, 4), [0])
     damage(path)
     with pytest.raises(UserError, match=f"^{path}: {problem}"):
-        load_checkpoint(path, input_size=5)
+        load_stack(path, input_size=5)
 
 
-def test_a_checkpoint_for_other_features_is_an_error(tmp_path):
-    save_checkpoint(tmp_path / "model.pt", Net(5, 7))
-    with pytest.raises(UserError, match="do not fit 4 input features"):
-        load_checkpoint(tmp_path / "model.pt", input_size=4)
+def test_a_models_file_for_other_features_is_an_error(tmp_path):
+    save_stack(tmp_path / "models.pt", init_stack([0], 5, 4), [0])
+    with pytest.raises(UserError, match="do not fit 1 seeds and 4 input features"):
+        load_stack(tmp_path / "models.pt", input_size=4)
