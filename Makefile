@@ -24,4 +24,4 @@ test: $(STAMP)
 	python -m pytest
 
 bench: $(STAMP)
-	python bench/cold_repro.py
+	python bench/cold_repro.py && python bench/batched_seeds.py

@@ -1,15 +1,18 @@
-"""Cold `dvc repro` against one Python process running the same five stages.
+"""Cold `dvc repro` with the default params against the pipeline's single-seed one-shot run.
 
-Each round clones the repo's committed HEAD (commit what you want measured) twice into a temporary directory (so nothing is
-cached and the working tree is never touched), deletes every pipeline output, then times
-`dvc repro` in one clone and a single `python -c` that calls each stage's main() in the
-other. Rounds alternate the order; the report gives medians and their ratio, and, from
-the single process, how much of each stage is importing and how much is its main().
+Each round clones the repo's committed HEAD (commit what you want measured) twice into a
+temporary directory (so nothing is cached and the working tree is never touched) and deletes
+every pipeline output. One clone keeps params.yaml as committed ("defaults"); the other gets
+train.repeats 1, prune.methods [global-magnitude], prune.regimes [one-shot] and prune.amounts
+the seed's 20 levels (stages.schema.SEED_AMOUNTS), the rest unchanged ("single-seed one-shot").
+Each clone then times a cold `dvc repro`, and the defaults clone a no-op `dvc repro` after it.
+Last, in both clones, each stage's command runs alone, in dvc.yaml's order, to show where the
+time goes: a stage's process start-up, imports and work, without DVC's bookkeeping. Rounds
+alternate the order of the two clones; the report gives medians and their ratio.
 
 Usage: python bench/cold_repro.py [--rounds N]
 """
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -19,22 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stages.schema import SEED_AMOUNTS, read_params  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
-STAGES = ["check_params", "generate_data", "train", "prune_sweep", "plot"]
-# Times each stage's import and main() inside the one process; prints them as JSON.
-SINGLE = f"""
-import importlib, json, time
-times = {{}}
-for name in {STAGES!r}:
-    start = time.perf_counter()
-    module = importlib.import_module("stages." + name)
-    imported = time.perf_counter()
-    module.main()
-    times[name] = [imported - start, time.perf_counter() - imported]
-print(json.dumps(times))
-"""
+DEFAULTS, ONE_SHOT = "defaults", "single-seed one-shot"
 
 
 def fresh_clone(parent, name):
@@ -45,44 +42,61 @@ def fresh_clone(parent, name):
     return repo
 
 
+def make_single_seed_one_shot(repo):
+    params = read_params(repo / "params.yaml")
+    params["train"]["repeats"] = 1
+    params["prune"].update(methods=["global-magnitude"], regimes=["one-shot"], amounts=SEED_AMOUNTS)
+    text = yaml.safe_dump(params, sort_keys=False, default_flow_style=False)
+    (repo / "params.yaml").write_text(text)
+
+
 def timed(command, repo):
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=repo, env=ENV, check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, result.stdout
+    subprocess.run(command, cwd=repo, env=ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def stage_commands(repo):
+    """Each stage's name and command, in dvc.yaml's order (which runs upstream stages first)."""
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    return {name: stage["cmd"].split() for name, stage in stages.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    times = {"dvc repro": [], "single process": [], "no-op dvc repro": []}
-    stage_times = {name: ([], []) for name in STAGES}
+    dvc = [str(BIN / "dvc"), "repro"]
+    times = {f"dvc repro, {DEFAULTS}": [], f"dvc repro, {ONE_SHOT}": [], f"no-op dvc repro, {DEFAULTS}": []}
+    stage_times = {DEFAULTS: {}, ONE_SHOT: {}}
     with tempfile.TemporaryDirectory() as parent:
         for round_ in range(rounds):
-            runs = [("dvc repro", [str(BIN / "dvc"), "repro"]), ("single process", [sys.executable, "-c", SINGLE])]
-            for label, command in runs if round_ % 2 == 0 else runs[::-1]:
-                repo = fresh_clone(Path(parent), f"{label.replace(' ', '-')}-{round_}")
-                seconds, output = timed(command, repo)
-                times[label].append(seconds)
-                if label == "dvc repro":
-                    times["no-op dvc repro"].append(timed(command, repo)[0])
-                else:
-                    for name, (imports, work) in json.loads(output).items():
-                        stage_times[name][0].append(imports)
-                        stage_times[name][1].append(work)
+            for config in (DEFAULTS, ONE_SHOT) if round_ % 2 == 0 else (ONE_SHOT, DEFAULTS):
+                repo = fresh_clone(Path(parent), f"{config.replace(' ', '-')}-{round_}")
+                if config == ONE_SHOT:
+                    make_single_seed_one_shot(repo)
+                times[f"dvc repro, {config}"].append(timed(dvc, repo))
+                if config == DEFAULTS:
+                    times[f"no-op dvc repro, {DEFAULTS}"].append(timed(dvc, repo))
+                for name, command in stage_commands(repo).items():
+                    stage_times[config].setdefault(name, []).append(timed(command, repo))
     medians = {label: statistics.median(values) for label, values in times.items()}
     print(f"cold runs, median of {rounds} rounds, {os.cpu_count()} cores")
     print("| run | median s | all rounds s |")
     print("|---|---|---|")
     for label, values in times.items():
         print(f"| {label} | {medians[label]:.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
-    print(f"cold dvc repro / single process: {medians['dvc repro'] / medians['single process']:.2f}x")
+    ratio = medians[f"dvc repro, {DEFAULTS}"] / medians[f"dvc repro, {ONE_SHOT}"]
+    print(f"{DEFAULTS} / {ONE_SHOT}: {ratio:.2f}x")
     print()
-    print("inside the single process, median seconds (imports count once, in the first stage needing them)")
-    print("| stage | importing | main() |")
+    print("each stage's command run alone, in order, after the cold repro: median s")
+    print(f"| stage | {DEFAULTS} | {ONE_SHOT} |")
     print("|---|---|---|")
-    for name, (imports, work) in stage_times.items():
-        print(f"| {name} | {statistics.median(imports):.3f} | {statistics.median(work):.3f} |")
+    stage_medians = {config: {name: statistics.median(values) for name, values in by_stage.items()}
+                     for config, by_stage in stage_times.items()}
+    for name in stage_medians[DEFAULTS]:
+        print(f"| {name} | {stage_medians[DEFAULTS][name]:.2f} | {stage_medians[ONE_SHOT][name]:.2f} |")
+    print(f"| all stages | {sum(stage_medians[DEFAULTS].values()):.2f} | {sum(stage_medians[ONE_SHOT].values()):.2f} |")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,28 @@ def evaluate(weights, x, y, chunk=256):
     return torch.cat(accuracies).numpy(), torch.cat(losses).double().numpy()
 
 
+# Floats of hidden activations one batch may hold. Measured on a 2-core CPU, one thread
+# (bench/batched_seeds.py): past the cache, stacking more models costs more than it saves;
+# 15 default-size models (1750 x 256 activations each) trained 2x slower stacked than one by one.
+ACTIVATION_BUDGET = 2**19
+
+
+def models_per_batch(samples, hidden):
+    return max(1, ACTIVATION_BUDGET // (samples * hidden))
+
+
+def train_in_batches(weights, x, y, epochs, lr, masks=None, after_epoch=None):
+    """train() over as many models at a time as fit ACTIVATION_BUDGET; each model's result is its
+    own either way. after_epoch sees the first batch only."""
+    step = models_per_batch(len(x), weights["fc1.weight"].shape[1])
+    parts = []
+    for start in range(0, size(weights), step):
+        part = {key: value[start:start + step] for key, value in weights.items()}
+        part_masks = {key: value[start:start + step] for key, value in masks.items()} if masks else None
+        parts.append(train(part, x, y, epochs, lr, part_masks, after_epoch if start == 0 else None))
+    return {key: torch.cat([part[key] for part in parts]) for key in weights}
+
+
 def train(weights, x, y, epochs, lr, masks=None, after_epoch=None):
     """Full-batch Adam on BCE, every model at once; returns the trained stack.
 

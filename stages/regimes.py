@@ -11,9 +11,6 @@ import torch
 
 from stages import ensemble
 
-# Models trained at once: on one thread, 16 ran fastest of 8-140 (bigger batches spill the caches).
-CHUNK = 16
-
 
 @dataclass
 class Study:
@@ -43,13 +40,8 @@ class Study:
         return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
 
     def train(self, weights, masks, epochs, lr):
-        """Train a stack with masks held, CHUNK models at a time (each model's result is its own)."""
-        parts = []
-        for start in range(0, ensemble.size(weights), CHUNK):
-            part = {key: value[start:start + CHUNK] for key, value in weights.items()}
-            part_masks = {key: value[start:start + CHUNK] for key, value in masks.items()}
-            parts.append(ensemble.train(part, self.x_train, self.y_train, epochs, lr, part_masks))
-        return {key: torch.cat([part[key] for part in parts]) for key in weights}
+        """Train a stack with masks held."""
+        return ensemble.train_in_batches(weights, self.x_train, self.y_train, epochs, lr, masks)
 
     @property
     def n_levels(self):

@@ -1,7 +1,7 @@
 """Stage train: the seed's network and training loop, for train.repeats torch seeds at once.
 
-The models train as one batched model (stages/ensemble.py): each follows its own trajectory,
-so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
+The models train as batched models (stages/ensemble.py), as many at a time as pay off: each
+follows its own trajectory, so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
 checkpoint of seed train.seed; data/models.pt holds every model.
 """
 from stages import UserError, ensemble, run, schema
@@ -19,7 +19,7 @@ def train(x_train, y_train, x_test, y_test, hidden_size, seeds, epochs, lr):
         curve.append({"epoch": epoch, **scores(first, x_train, y_train, x_test, y_test, 0)})
 
     initial = ensemble.init_stack(seeds, x_train.shape[1], hidden_size)
-    return ensemble.train(initial, x_train, y_train, epochs, lr, after_epoch=record), curve
+    return ensemble.train_in_batches(initial, x_train, y_train, epochs, lr, after_epoch=record), curve
 
 
 def scores(weights, x_train, y_train, x_test, y_test, index=None):

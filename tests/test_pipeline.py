@@ -195,4 +195,4 @@ def test_exp_run_with_set_param(repo):
     header, *rows = csv.reader(io.StringIO(dvc(repo, "exp", "show", "--csv").stdout))
     loose = next(dict(zip(header, row)) for row in rows if row[0] == "loose")
     assert loose["prune.tolerance"] == "0.05"
-    assert float(loose["max_sparsity_within_tolerance"]) > 0
+    assert float(loose["global-magnitude.one-shot.max_sparsity_within_tolerance_mean"]) > 0
