@@ -4,9 +4,10 @@ std is the sample standard deviation (ddof=1, as pandas computes it); with one s
 0.0, not undefined. `python -m stages.aggregate` prints the README's results table from
 metrics/prune.json.
 """
-import json
-
 import numpy as np
+
+from stages import run
+from stages.artifacts import read_json
 
 # Accuracies are ratios of counts; this absorbs float error in `dense - tolerance`.
 EPS = 1e-9
@@ -15,7 +16,9 @@ SUMMARIES = ("max_sparsity_within_tolerance", "compression_within_tolerance", "a
 
 def mean_std(values):
     values = np.asarray(values, dtype=np.float64)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    if len(values) == 1 or np.all(values == values[0]):  # also inf (no weight left): no spread, not nan
+        return float(values[0]), 0.0
+    return float(values.mean()), float(values.std(ddof=1))
 
 
 def group(rows, keys):
@@ -69,8 +72,7 @@ def summary(rows, dense_by_seed, tolerance):
 
 def markdown_table(path="metrics/prune.json"):
     """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
-    with open(path) as handle:
-        metrics = json.load(handle)
+    metrics = read_json(path, "dense_accuracy_mean")
     regimes = list(dict.fromkeys(regime for value in metrics.values() if isinstance(value, dict)
                                  for regime in value))
     lines = [f"| method | {' | '.join(regimes)} |", "|---|" + "---|" * len(regimes)]
@@ -86,4 +88,4 @@ def markdown_table(path="metrics/prune.json"):
 
 
 if __name__ == "__main__":
-    print(markdown_table())
+    run(lambda: print(markdown_table()))

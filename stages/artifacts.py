@@ -76,6 +76,21 @@ def load_split(path):
     return x, y
 
 
+def read_json(path, *keys):
+    """A JSON object that holds the named keys."""
+    expected = f"a JSON object with keys {', '.join(keys)}; {REBUILD}"
+    try:
+        with open(path) as handle:
+            values = json.load(handle)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; expected {expected}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
+    if not isinstance(values, dict) or any(key not in values for key in keys):
+        raise UserError(f"{path}: a key is missing; expected {expected}")
+    return values
+
+
 def read_csv(path, *columns):
     """The named numeric columns of a CSV file, as float arrays."""
     rows = read_rows(path, columns)

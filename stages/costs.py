@@ -6,18 +6,12 @@ job (bench/), not a DVC output's.
 """
 import functools
 import gzip
-import io
 
 import torch
 
 from stages.ensemble import unstack
+from stages.model import serialized
 from stages.pruning import PRUNED_LAYERS, live_neurons, shrink
-
-
-def serialized(state):
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return buffer.getvalue()
 
 
 @functools.lru_cache(maxsize=None)
@@ -61,7 +55,7 @@ def report(state):
     checkpoint = serialized(state)
     small = shrink(state)
     row.update({
-        "macs": macs,  # nonzero multiply-adds per sample
+        "macs": macs,
         "speedup": dense_macs / macs if macs else float("inf"),
         "hidden_width": int(live_neurons(state).sum()),
         "checkpoint_bytes": len(checkpoint),

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from stages import UserError
-from stages.artifacts import REBUILD, write_bytes
+from stages.artifacts import REBUILD, load_split, write_bytes
 
 CHECKPOINT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
@@ -32,6 +32,16 @@ def use_one_thread():
     torch.set_num_threads(1)
 
 
+def load_splits():
+    """((x, y) of the train split, (x, y) of the test split) as tensors, with equal feature counts."""
+    x_train, y_train = as_tensors(*load_split("data/train.npz"))
+    x_test, y_test = as_tensors(*load_split("data/test.npz"))
+    if x_test.shape[1:] != x_train.shape[1:]:
+        raise UserError(f"data/test.npz: x has shape {tuple(x_test.shape)}; expected "
+                        f"{x_train.shape[1]} features as in data/train.npz; {REBUILD}")
+    return (x_train, y_train), (x_test, y_test)
+
+
 def as_tensors(x, y):
     """Features and labels as the seed converts them: float32, labels as a column."""
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
@@ -48,21 +58,22 @@ def evaluate(model, x, y):
     return accuracy, loss
 
 
+def serialized(tensors):
+    """torch.save bytes of a dict of tensors. In memory: torch.save embeds the file name, so
+    saving straight to a temporary name would make the bytes depend on it."""
+    buffer = io.BytesIO()
+    torch.save({key: value.detach().clone() for key, value in tensors.items()}, buffer)
+    return buffer.getvalue()
+
+
 def save_checkpoint(path, state):
     """A plain state_dict (Net's keys) to path."""
-    # Serialise in memory: torch.save embeds the file name, so saving straight to a
-    # temporary name would make the bytes depend on it.
-    buffer = io.BytesIO()
-    torch.save({key: value.detach().clone() for key, value in state.items()}, buffer)
-    write_bytes(path, buffer.getvalue())
+    write_bytes(path, serialized(state))
 
 
 def save_stack(path, weights, seeds):
     """Every trained model in one file: the stacked state_dicts and each model's torch seed."""
-    buffer = io.BytesIO()
-    torch.save({"seeds": torch.tensor(seeds, dtype=torch.int64),
-                **{key: value.detach().clone() for key, value in weights.items()}}, buffer)
-    write_bytes(path, buffer.getvalue())
+    write_bytes(path, serialized({"seeds": torch.tensor(seeds, dtype=torch.int64), **weights}))
 
 
 def load_stack(path, input_size):

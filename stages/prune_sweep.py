@@ -9,16 +9,14 @@ import dataclasses
 from pathlib import Path
 
 from stages import aggregate, ensemble, run, schema
-from stages.artifacts import load_split, rounded, write_bytes, write_csv, write_json
-from stages.costs import reports, serialized
-from stages.model import as_tensors, load_stack, use_one_thread
+from stages.artifacts import rounded, write_bytes, write_csv, write_json
+from stages.costs import reports
+from stages.model import load_splits, load_stack, serialized, use_one_thread
 from stages.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
 from stages.regimes import REGIMES, Study
 
 STRUCTURED_DIR = "data/structured"
-AGGREGATED = ("amount", "threshold", "sparsity", "nonzero_params", "total_params", "compression", "fc1_sparsity",
-              "fc2_sparsity", "fc1_empty", "fc2_empty", "macs", "speedup", "hidden_width",
-              "checkpoint_bytes", "gzip_bytes", "csr_bytes", "small_checkpoint_bytes", "accuracy", "loss")
+GROUPED_BY = ("method", "regime", "level_by", "level")
 
 
 def levels_of(prune):
@@ -72,8 +70,7 @@ def main():
     params = schema.load("prune", "train")
     prune, train = params["prune"], params["train"]
     use_one_thread()
-    x_train, y_train = as_tensors(*load_split("data/train.npz"))
-    x_test, y_test = as_tensors(*load_split("data/test.npz"))
+    (x_train, y_train), (x_test, y_test) = load_splits()
     trained, seeds = load_stack("data/models.pt", x_test.shape[1])
     levels = levels_of(prune)
     amounts, thresholds = per_seed_levels(trained, levels)
@@ -82,12 +79,14 @@ def main():
     rows = [rounded(row) for row in sweep(study, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test)]
     dense, _ = ensemble.evaluate(trained, x_test, y_test)
-    table = [rounded(row) for row in aggregate.group_stats(rows, ("method", "regime", "level_by", "level"),
-                                                           AGGREGATED)]
+    numeric = [column for column in rows[0] if column not in GROUPED_BY and column != "seed"]
+    table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
     write_csv("metrics/prune_sweep.csv", rows)
     write_csv("metrics/prune_aggregate.csv", table)
     write_csv("metrics/prune_by_level.csv", by_level(table))
-    summary = aggregate.summary(rows, dict(zip(seeds, map(float, dense))), prune["tolerance"])
+    # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
+    summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
+                                prune["tolerance"])
     write_json("metrics/prune.json", _rounded_nested(summary))
     write_structured(study, levels, "structured" in prune["methods"])
 

@@ -1,10 +1,11 @@
 """Regimes: what happens around pruning. Each maps (study, method) to {regime name: stack}.
 
 Every stack returned holds one model per (seed, level), seed-major, in the order of
-`study.seeds` and `study.levels`, ready to evaluate. A new regime is one function and one
+`study.seeds` and of each seed's `study.amounts`, ready to evaluate. A new regime is one function and one
 line in REGIMES.
 """
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -24,6 +25,8 @@ class Study:
     train_epochs: int
     train_lr: float
     random_seed: int
+    # One-shot masks per method: one sort serves one-shot, fine-tune and the lottery ticket.
+    one_shot_masks: dict = field(default_factory=dict, init=False, repr=False)
 
     def rng(self, seed, *stream):
         """The numpy Generator of a random method (or re-initialisation) for one model."""
@@ -36,7 +39,9 @@ class Study:
             amounts = self.amounts[index]
             if level_indices is not None:
                 amounts = [amounts[level] for level in level_indices]
-            per_seed.append(method(ensemble.unstack(weights, index), amounts, self.rng(seed)))
+            # Each method its own stream: global and layer-wise random draw different numbers.
+            stream = zlib.crc32(method.__name__.encode())
+            per_seed.append(method(ensemble.unstack(weights, index), amounts, self.rng(seed, stream)))
         return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
 
     def train(self, weights, masks, epochs, lr):
@@ -49,7 +54,9 @@ class Study:
 
 
 def _pruned(study, method):
-    masks = study.masks(method, study.trained)
+    if method not in study.one_shot_masks:
+        study.one_shot_masks[method] = study.masks(method, study.trained)
+    masks = study.one_shot_masks[method]
     return ensemble.apply(ensemble.repeat(study.trained, study.n_levels), masks), masks
 
 

@@ -4,10 +4,10 @@ The models train as batched models (stages/ensemble.py), as many at a time as pa
 follows its own trajectory, so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
 checkpoint of seed train.seed; data/models.pt holds every model.
 """
-from stages import UserError, ensemble, run, schema
+from stages import ensemble, run, schema
 from stages.aggregate import mean_std
-from stages.artifacts import REBUILD, load_split, rounded, write_csv, write_json
-from stages.model import as_tensors, save_checkpoint, save_stack, use_one_thread
+from stages.artifacts import rounded, write_csv, write_json
+from stages.model import load_splits, save_checkpoint, save_stack, use_one_thread
 
 
 def train(x_train, y_train, x_test, y_test, hidden_size, seeds, epochs, lr):
@@ -35,11 +35,7 @@ def main():
     params = schema.load("model", "train")
     settings = params["train"]
     use_one_thread()
-    x_train, y_train = as_tensors(*load_split("data/train.npz"))
-    x_test, y_test = as_tensors(*load_split("data/test.npz"))
-    if x_test.shape[1:] != x_train.shape[1:]:
-        raise UserError(f"data/test.npz: x has shape {tuple(x_test.shape)}; expected "
-                        f"{x_train.shape[1]} features as in data/train.npz; {REBUILD}")
+    (x_train, y_train), (x_test, y_test) = load_splits()
     seeds = list(range(settings["seed"], settings["seed"] + settings["repeats"]))
     weights, curve = train(x_train, y_train, x_test, y_test, params["model"]["hidden_size"], seeds,
                            settings["epochs"], settings["lr"])

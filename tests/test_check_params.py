@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from stages import UserError
-from stages.schema import SCHEMA, _Yaml12Loader, read_params, validate
+from stages.params_file import _Yaml12Loader
+from stages.schema import SCHEMA, read_params, validate
 from tests.conftest import ENV, ROOT
 
 

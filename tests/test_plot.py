@@ -9,7 +9,7 @@ from tests.conftest import ROOT, imported_modules
 @pytest.fixture
 def sweep_and_curve(workdir):
     (workdir / "metrics").mkdir()
-    for name in ("prune_aggregate.csv", "sensitivity_aggregate.csv", "train_curve.csv"):
+    for name in ("train.json", "prune_aggregate.csv", "sensitivity_aggregate.csv", "train_curve.csv"):
         (workdir / "metrics" / name).write_text((ROOT / "metrics" / name).read_text())
     return workdir
 
@@ -51,7 +51,7 @@ def test_one_panel_per_regime_and_a_band_per_method():
     sweep = [{"method": method, "regime": regime, "level_by": "amount", "level": level, "sparsity_mean": level,
               "sparsity_std": 0.0, "accuracy_mean": 0.9 - level / 2, "accuracy_std": 0.01}
              for method in ("a", "b") for regime in ("one-shot", "fine-tune", "iterative") for level in (0.0, 0.5, 0.9)]
-    figure = plot.accuracy_figure(sweep, (4.0, 3.0))
+    figure = plot.accuracy_figure(sweep, 0.9, (4.0, 3.0))
     assert [axes.get_title() for axes in figure.axes] == [
         f"Test accuracy vs sparsity: {regime}" for regime in ("one-shot", "fine-tune", "iterative")]
     for axes in figure.axes:

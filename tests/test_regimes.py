@@ -1,4 +1,6 @@
 """stages/regimes.py: one-shot, fine-tune, iterative and lottery-ticket stacks on a small study."""
+import zlib
+
 import numpy as np
 import pytest
 import torch
@@ -28,8 +30,9 @@ def model(weights, seed_index, level):
 
 
 def method_masks(study, name, seed_index):
-    """The method's masks for one seed, called directly with that seed's own generator."""
-    rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index]])
+    """The method's masks for one seed, called directly with that seed's and method's own generator."""
+    stream = zlib.crc32(METHODS[name].__name__.encode())
+    rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index], stream])
     return METHODS[name](ensemble.unstack(study.trained, seed_index), AMOUNTS, rng)
 
 
