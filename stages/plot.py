@@ -49,29 +49,17 @@ def _panels(count, size):
     return figure, np.atleast_1d(figure.subplots(1, count, sharey=True))
 
 
-def accuracy_figure(sweep, dense, size):
-    """Methods overlaid, one panel per regime."""
-    by_regime = group(sweep, ("regime",))
-    figure, panels = _panels(len(by_regime), size)
-    for axes, ((regime,), rows) in zip(panels, by_regime.items()):
+def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Test accuracy vs sparsity"):
+    """One panel per value of `panel`, a band per value of `line`: methods overlaid per regime,
+    or (panel="method", line="regime") regimes compared per method."""
+    by_panel = group(sweep, (panel,))
+    figure, panels = _panels(len(by_panel), size)
+    for axes, ((name,), rows) in zip(panels, by_panel.items()):
         _dense_line(axes, dense)
-        for (method,), curve in group(rows, ("method",)).items():
-            _band(axes, curve, method)
+        for (label,), curve in group(rows, (line,)).items():
+            _band(axes, curve, label)
         _high_level_scale(axes)
-        _finish(axes, f"Test accuracy vs sparsity: {regime}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
-    return figure
-
-
-def regimes_figure(sweep, dense, size):
-    """Regimes overlaid, one panel per method."""
-    by_method = group(sweep, ("method",))
-    figure, panels = _panels(len(by_method), size)
-    for axes, ((method,), rows) in zip(panels, by_method.items()):
-        _dense_line(axes, dense)
-        for (regime,), curve in group(rows, ("regime",)).items():
-            _band(axes, curve, regime)
-        _high_level_scale(axes)
-        _finish(axes, f"Regimes compared: {method}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
+        _finish(axes, f"{title}: {name}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
     return figure
 
 
@@ -140,7 +128,7 @@ def main():
     matplotlib.rcParams["svg.hashsalt"] = "prunelab"  # fixed SVG ids: identical params, identical bytes
     size = (plot["width"], plot["height"])
     figures = {"accuracy_vs_sparsity": accuracy_figure(sweep, dense, size),
-               "regimes_compared": regimes_figure(sweep, dense, size),
+               "regimes_compared": accuracy_figure(sweep, dense, size, "method", "regime", "Regimes compared"),
                "nonzero_params_vs_level": params_figure(sweep, size),
                "layer_sparsity_vs_level": layers_figure(sweep, size),
                "sensitivity": sensitivity_figure(sensitivity, size),
