@@ -56,7 +56,7 @@ def evaluate(weights, x, y, chunk=256):
         part = {key: value[start:start + chunk] for key, value in weights.items()}
         outputs = forward(part, x)
         target = y.expand_as(outputs)
-        # Count, then divide in float64: the same ratio as model.evaluate.
+        # Count, then divide in float64: a float32 mean turns 693/750 into 0.92400002.
         accuracies.append(((outputs > 0.5).float() == target).sum(dim=(1, 2)).double() / len(y))
         losses.append(nn.functional.binary_cross_entropy(outputs, target, reduction="none").mean(dim=(1, 2)))
     return torch.cat(accuracies).numpy(), torch.cat(losses).double().numpy()

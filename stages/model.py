@@ -47,17 +47,6 @@ def as_tensors(x, y):
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
 
 
-@torch.no_grad()
-def evaluate(model, x, y):
-    """(accuracy, BCE loss) of the model on tensors from as_tensors."""
-    model.eval()
-    outputs = model(x)
-    # Count, then divide in float64: a float32 mean turns 693/750 into 0.92400002.
-    accuracy = ((outputs > 0.5).float() == y).sum().item() / len(y)
-    loss = nn.functional.binary_cross_entropy(outputs, y).item()
-    return accuracy, loss
-
-
 def serialized(tensors):
     """torch.save bytes of a dict of tensors. In memory: torch.save embeds the file name, so
     saving straight to a temporary name would make the bytes depend on it."""

@@ -9,7 +9,8 @@ import yaml
 
 from stages import aggregate, generate_data, prune_sweep, train
 from stages.artifacts import load_split
-from stages.model import Net, as_tensors, evaluate
+from stages.model import Net, as_tensors
+from tests.conftest import evaluate
 
 KEYS = ["method", "regime", "level_by", "level"]
 COLUMNS = ["accuracy", "sparsity", "nonzero_params"]

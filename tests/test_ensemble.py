@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 from stages import ensemble
-from stages.model import Net, evaluate
+from stages.model import Net
+from tests.conftest import evaluate
 
 FEATURES, HIDDEN, EPOCHS, LR = 6, 16, 6, 0.01
 KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")

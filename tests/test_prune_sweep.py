@@ -9,7 +9,8 @@ import yaml
 from torch.nn.utils import prune
 
 from stages import UserError, generate_data, prune_sweep, train
-from stages.model import Net, as_tensors, evaluate
+from stages.model import Net, as_tensors
+from tests.conftest import evaluate
 from stages.artifacts import load_split
 
 

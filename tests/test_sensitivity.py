@@ -8,7 +8,8 @@ from torch.nn.utils import prune
 
 from stages import generate_data, sensitivity, train
 from stages.artifacts import load_split
-from stages.model import Net, as_tensors, evaluate
+from stages.model import Net, as_tensors
+from tests.conftest import evaluate
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from torch import nn
 
 from stages import UserError, generate_data, train
 from stages.ensemble import init_stack, unstack
-from stages.model import CHECKPOINT_KEYS, Net, as_tensors, evaluate, load_stack, save_stack
+from stages.model import CHECKPOINT_KEYS, Net, as_tensors, load_stack, save_stack
+from tests.conftest import evaluate
 from stages.artifacts import load_split
 
 
