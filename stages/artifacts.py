@@ -27,8 +27,9 @@ def write_bytes(path, data):
 
 
 def rounded(values):
-    """A dict's floats to 6 decimals: metrics files that read and diff cleanly."""
-    return {key: round(value, 6) if isinstance(value, float) else value for key, value in values.items()}
+    """A dict's floats (nested dicts' too) to 6 decimals: metrics files that read and diff cleanly."""
+    return {key: round(value, 6) if isinstance(value, float) else rounded(value) if isinstance(value, dict) else value
+            for key, value in values.items()}
 
 
 def write_json(path, values):

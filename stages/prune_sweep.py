@@ -5,7 +5,6 @@ neurons for structured pruning), or as a magnitude `threshold` (every |w| < t re
 into the fraction it removes from each seed's model). Every row records both. Sparsity and
 counts are over ALL parameters.
 """
-import dataclasses
 from pathlib import Path
 
 from stages import aggregate, ensemble, run, schema
@@ -87,13 +86,8 @@ def main():
     # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
     summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
                                 prune["tolerance"])
-    write_json("metrics/prune.json", _rounded_nested(summary))
+    write_json("metrics/prune.json", rounded(summary))
     write_structured(study, levels, "structured" in prune["methods"])
-
-
-def _rounded_nested(values):
-    return {key: _rounded_nested(value) if isinstance(value, dict) else value
-            for key, value in rounded(values).items()}
 
 
 def write_structured(study, levels, wanted):
@@ -102,9 +96,8 @@ def write_structured(study, levels, wanted):
     for stale in Path(STRUCTURED_DIR).glob("level-*.pt"):
         stale.unlink()
     if wanted:
-        first = {key: value[:1] for key, value in study.trained.items()}
-        single = dataclasses.replace(study, trained=first, seeds=study.seeds[:1], amounts=study.amounts[:1])
-        pruned = REGIMES["one-shot"](single, METHODS["structured"])["one-shot"]
+        # The first seed's models lead the seed-major stack; the masks come from the study's cache.
+        pruned = REGIMES["one-shot"](study, METHODS["structured"])["one-shot"]
         for level, (kind, value) in enumerate(levels):
             small = shrink(ensemble.unstack(pruned, level))
             name = f"level-{level:02d}.pt"

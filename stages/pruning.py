@@ -89,7 +89,7 @@ METHODS = {
 
 
 def pooled_magnitudes(state):
-    return torch.cat([state[f"{layer}.weight"].abs().reshape(-1) for layer in PRUNED_LAYERS])
+    return torch.cat([magnitude.reshape(-1) for magnitude in _magnitudes(state).values()])
 
 
 def amount_for_threshold(state, threshold):
