@@ -1,6 +1,10 @@
 """prunelab's DVC stages: one module per stage plus the shared modules they use."""
 import sys
 
+from stages.numerics import pin
+
+pin()  # before any stage imports numpy or torch: see stages/numerics.py
+
 
 class UserError(Exception):
     """A mistake in params or input files: reported as one line, never a traceback."""
