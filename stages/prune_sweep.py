@@ -50,21 +50,6 @@ def sweep(study, thresholds, levels, methods, regimes, x_test, y_test):
     return rows
 
 
-def by_level(table):
-    """A wide view for `dvc plots`: per amount level, one column per method and regime."""
-    wide = {}
-    for row in table:
-        if row["level_by"] != "amount":
-            continue
-        line = wide.setdefault(row["level"], {"amount": row["level"]})
-        line[f"{row['method']}/{row['regime']}"] = row["accuracy_mean"]
-        line[f"{row['method']}/{row['regime']} nonzero"] = row["nonzero_params_mean"]
-        if row["regime"] == "one-shot":
-            for layer in ("fc1", "fc2"):
-                line[f"{row['method']} {layer}_sparsity"] = row[f"{layer}_sparsity_mean"]
-    return list(wide.values())
-
-
 def main():
     params = schema.load("prune", "train")
     prune, train = params["prune"], params["train"]
@@ -82,7 +67,6 @@ def main():
     table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
     write_csv("metrics/prune_sweep.csv", rows)
     write_csv("metrics/prune_aggregate.csv", table)
-    write_csv("metrics/prune_by_level.csv", by_level(table))
     # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
     summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
                                 prune["tolerance"])

@@ -44,10 +44,6 @@ def main():
     table = aggregate.group_stats(rows, ("layer", "amount"), ("layer_sparsity", "accuracy", "loss"))
     table = [rounded(row) for row in table]
     write_csv("metrics/sensitivity_aggregate.csv", table)
-    wide = {}
-    for row in table:  # a view for `dvc plots`: one column per layer
-        wide.setdefault(row["amount"], {"amount": row["amount"]})[f"only {row['layer']} pruned"] = row["accuracy_mean"]
-    write_csv("metrics/sensitivity_by_level.csv", list(wide.values()))
 
 
 if __name__ == "__main__":
