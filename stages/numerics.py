@@ -41,10 +41,3 @@ def pin(environ=os.environ):
     environ.update(PINNED)
     return [name for name in NUMERIC_MODULES if name in sys.modules]
 
-
-def pin_torch():
-    """The settings torch takes at run time rather than from the environment."""
-    import torch
-
-    torch.set_num_threads(1)
-    return torch.backends.cpu.get_cpu_capability()

@@ -14,7 +14,8 @@ import pytest
 from stages.numerics import PINNED
 from tests.conftest import BIN, ENV, ROOT, repro, sh
 
-# Every value the issue names appears at least once; each line is one other machine.
+# Each line is one other machine; every value named in the README's Determinism section
+# appears at least once (MKL_CBWR absent: unset).
 MACHINES = [
     {"ATEN_CPU_CAPABILITY": "default", "OPENBLAS_CORETYPE": "Prescott", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
     {"MKL_CBWR": "AVX", "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell", "OMP_NUM_THREADS": "1",
@@ -28,8 +29,9 @@ MACHINES = [
 # What a stage sees of its libraries once `stages` is imported: read back, not assumed.
 PROBE = """
 import os, json, stages, numpy, torch, threadpoolctl
-from stages.numerics import pin_torch
-capability = pin_torch()
+from stages.model import use_one_thread
+use_one_thread()
+capability = torch.backends.cpu.get_cpu_capability()
 blas = [{k: pool[k] for k in ("internal_api", "architecture", "num_threads")}
         for pool in threadpoolctl.threadpool_info() if pool["internal_api"] == "openblas"]
 print(json.dumps({"env": {k: os.environ.get(k) for k in %r}, "capability": capability,
@@ -38,8 +40,10 @@ print(json.dumps({"env": {k: os.environ.get(k) for k in %r}, "capability": capab
 
 
 def run_on(machine, repo, *args, timeout=900):
-    """Run a command in repo as it would run on `machine`: the test's environment plus its variables."""
-    result = subprocess.run(args, cwd=repo, env={**ENV, "PYTHONPATH": str(ROOT), **machine}, capture_output=True,
+    """Run a command in repo as it would run on `machine`: the test's environment without any
+    variable that stages/numerics.py pins, plus the machine's own (absent means unset)."""
+    env = {key: value for key, value in ENV.items() if key not in PINNED}
+    result = subprocess.run(args, cwd=repo, env={**env, "PYTHONPATH": str(ROOT), **machine}, capture_output=True,
                             text=True, timeout=timeout)
     assert result.returncode == 0, f"{' '.join(args)} exited {result.returncode}:\n{result.stderr}"
     return result.stdout
