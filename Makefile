@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test install bench
+.PHONY: repro test install bench study-features study-width
 
 install: $(STAMP)
 
@@ -25,3 +25,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	python bench/cold_repro.py && python bench/batched_seeds.py
+
+# The complexity studies (stages/study.py): queue one DVC experiment per value, run the
+# queue with two workers, wait, print the comparison. Commit changes first: only committed
+# files reach a queued experiment.
+study-features: $(STAMP)
+	python -m stages.study run features
+
+study-width: $(STAMP)
+	python -m stages.study run width
