@@ -7,7 +7,7 @@
 Not a stage: it drives DVC. Experiments are named STUDY-VALUE (features-10) on the current
 commit. `run` reuses a finished experiment of that name whose param has the study's value
 (same commit, same params: the pipeline is deterministic), removes failed or unfinished
-ones and queues the rest; --force removes them all first. Every number comes from the
+ones and queues the rest; --force, or uncommitted edits, remove them all first. Every number comes from the
 experiments' own outputs: metrics from `dvc exp show --json`, the curves from their commits.
 """
 import argparse
@@ -117,6 +117,8 @@ def finished_refs(baseline):
 def queue(study, values, jobs, force, timeout):
     """Queue the study's missing experiments, run the queue, wait, print the comparison."""
     key, existing = study_experiments(study, values)
+    # A queued experiment also carries uncommitted edits of tracked files: reuse only from a clean tree.
+    force = force or bool(sh("git", "status", "--porcelain", "--untracked-files=no").strip())
     stale = [exp_name(study, value) for value, exp in existing.items()
              if exp and (force or exp[0] != "success" or param(exp[2], key) != value)]
     if stale:
