@@ -180,7 +180,7 @@ def compare(study, values=None):
     return "\n".join(lines)
 
 
-def sparsity_figure(study, key, done, size):
+def sparsity_figure(key, done, size):
     """Largest sparsity within tolerance against the param: a panel per regime, a line per method."""
     xs = {value: scalar(param(params, key)) for value, (_, _, params, _) in done.items()}
     regimes = list(dict.fromkeys(r for *_, m in done.values() for e in m.values() if isinstance(e, dict) for r in e))
@@ -191,7 +191,7 @@ def sparsity_figure(study, key, done, size):
             points = [(xs[v], m[method][regime]) for v, (*_, m) in done.items() if regime in m.get(method, {})]
             axes.errorbar([x for x, _ in points], [e[f"{SUMMARY}_mean"] for _, e in points],
                           yerr=[e[f"{SUMMARY}_std"] for _, e in points], marker="o", capsize=3, label=method)
-        if study == "width":
+        if max(xs.values()) > 10 * min(xs.values()):  # widths 16 to 1024: evenly spaced in log
             axes.set_xscale("log", base=2)
         axes.set_xticks(sorted(xs.values()), [str(x) for x in sorted(xs.values())])
         axes.set(title=f"Largest sparsity within tolerance: {regime}", xlabel=key,
@@ -231,7 +231,7 @@ def figure(study, values, out):
     plot = schema.load("plot")["plot"]
     size = (plot["width"], plot["height"])
     matplotlib.rcParams["svg.hashsalt"] = "prunelab"
-    for name, drawn in ((f"{study}_sparsity", sparsity_figure(study, key, done, size)),
+    for name, drawn in ((f"{study}_sparsity", sparsity_figure(key, done, size)),
                         (f"{study}_curves", curves_figure(key, done, size))):
         path = Path(out) / f"{name}.{plot['format']}"
         write_figure(path, drawn, plot["dpi"])
