@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test install bench browser
+.PHONY: repro test install bench browser study-features study-width
 
 install: $(STAMP)
 
@@ -32,3 +32,12 @@ browser:
 
 bench: $(STAMP)
 	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py
+
+# The complexity studies (stages/study.py): queue one DVC experiment per value, run the
+# queue with two workers, wait, print the comparison. Commit changes first: only committed
+# files reach a queued experiment.
+study-features: $(STAMP)
+	python -m stages.study run features
+
+study-width: $(STAMP)
+	python -m stages.study run width

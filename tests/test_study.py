@@ -1,0 +1,106 @@
+"""The studies (stages/study.py): the exp show parser and table, user errors, and a real
+queue of two tiny experiments end to end."""
+import json
+import sys
+
+import pytest
+import yaml
+
+from stages import study
+from tests.conftest import commit_all, dvc, sh
+
+BASELINE = "b" * 40
+
+
+def exp(name, rev, n_features, dense, sparsity, state="success"):
+    """One experiment as `dvc exp show --json` lists it under its baseline (the parts read)."""
+    prune = {"dense_accuracy_mean": dense, "dense_accuracy_std": 0.01, "tolerance": 0.01,
+             "global-magnitude": {"one-shot": {"max_sparsity_within_tolerance_mean": sparsity,
+                                               "max_sparsity_within_tolerance_std": 0.02}}}
+    data = {"rev": rev, "params": {"params.yaml": {"data": {"data": {"n_features": n_features}}}},
+            "metrics": {"metrics/prune.json": {"data": prune}} if state == "success" else {}}
+    return {"name": name, "revs": [{"rev": rev, "name": name, "data": data, "error": None}],
+            "executor": {"state": state, "name": "dvc-task"}}
+
+
+SHOWN = [
+    {"rev": "workspace", "name": None, "data": {}, "experiments": None},
+    {"rev": BASELINE, "name": "main", "data": {}, "experiments": [
+        exp("features-20", "2" * 40, 20, 0.9, 0.5), exp("features-10", "1" * 40, 10, 0.8, 0.4),
+        exp("features-30", "3" * 40, 30, 0.7, 0.0, state="failed")]},
+    {"rev": "a" * 40, "name": "old", "data": {}, "experiments": [exp("features-40", "4" * 40, 40, 0.6, 0.3)]},
+]
+
+
+def test_experiments_reads_state_rev_params_and_metrics_of_one_baseline():
+    found = study.experiments(SHOWN, BASELINE)
+    assert sorted(found) == ["features-10", "features-20", "features-30"]  # not the other baseline's
+    state, rev, params, metrics = found["features-10"]
+    assert (state, rev, study.param(params, "data.n_features")) == ("success", "1" * 40, 10)
+    assert metrics["dense_accuracy_mean"] == 0.8
+    assert found["features-30"][0] == "failed" and found["features-30"][3] is None
+
+
+def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
+    found = study.experiments(SHOWN, BASELINE)
+    monkeypatch.setattr(study, "study_experiments", lambda name, values=None: (
+        "data.n_features", {v: found.get(f"features-{v}") for v in values or (10, 20, 30)}))
+    assert study.compare("features").splitlines() == [
+        "| experiment | data.n_features | dense accuracy | method | one-shot |",
+        "|---|---|---|---|---|",
+        "| features-10 | 10 | 0.800 ± 0.010 | global-magnitude | 40.0% ± 2.0% |",
+        "| features-20 | 20 | 0.900 ± 0.010 | global-magnitude | 50.0% ± 2.0% |",
+    ]
+
+
+def test_the_width_study_names_its_key_once():
+    assert study.STUDIES["width"][0] == "model.hidden_size"
+    assert study.exp_name("width", [16]) == study.exp_name("width", 16) == "width-16"
+    assert study.scalar([16]) == study.scalar(16) == 16
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "depth"], "error: unknown study 'depth': expected one of features, width"),
+    (["compare", "width"], "error: no finished experiments of study width on this commit"),
+])
+def test_user_mistakes_are_one_line(committed, args, message):
+    result = sh(committed, sys.executable, "-m", "stages.study", *args, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+TINY = {"data": {"n_samples": 200}, "model": {"hidden_size": 8}, "train": {"epochs": 3, "repeats": 2},
+        "prune": {"amounts": [0.5, 0.9], "finetune_epochs": 2}, "sensitivity": {"amounts": [0.5]}}
+
+
+def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
+    repo = tmp_path / "repo"
+    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for section, values in TINY.items():
+        params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(repo, "tiny params")  # only committed files reach a queued experiment
+
+    ran = sh(repo, sys.executable, "-m", "stages.study", "run", "features", "--values", "6", "8")
+    assert "features: 2 queued, 0 reused" in ran.stderr
+
+    head = sh(repo, "git", "rev-parse", "HEAD").stdout.strip()
+    shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
+    found = study.experiments(shown, head)
+    assert {name: (state, study.param(params, "data.n_features")) for name, (state, _, params, _) in found.items()} \
+        == {"features-6": ("success", 6), "features-8": ("success", 8)}
+    assert found["features-6"][3] != found["features-8"][3]  # each its own prune.json
+    for name in found:
+        assert f"| {name} | {name.split('-')[1]} | " in ran.stdout
+
+    again = sh(repo, sys.executable, "-m", "stages.study", "compare", "features", "--values", "6", "8")
+    assert again.stdout == ran.stdout
+    drawn = sh(repo, sys.executable, "-m", "stages.study", "figure", "features", "--values", "6", "8",
+               "-o", str(tmp_path / "figures"))
+    assert sorted(path.name for path in (tmp_path / "figures").iterdir()) == \
+        ["features_curves.png", "features_sparsity.png"] and drawn.stdout.count("\n") == 2
+    # A second run reuses what finished; nothing lands in the working tree.
+    assert "features: 0 queued, 2 reused" in sh(repo, sys.executable, "-m", "stages.study", "run", "features",
+                                                 "--values", "6", "8").stderr
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
