@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from prunelab.model import as_tensors, use_one_thread  # noqa: E402
 from stages import ensemble  # noqa: E402
 from stages.artifacts import load_split  # noqa: E402
-from stages.model import as_tensors, use_one_thread  # noqa: E402
 from stages.schema import SCHEMA  # noqa: E402
 
 

@@ -1,9 +1,9 @@
-"""prunelab's DVC stages: one module per stage plus the shared modules they use."""
+"""prunelab's DVC stages: one thin module per stage, plus the pipeline's shared pieces (params, artifact I/O)."""
 import sys
 
-from stages.numerics import pin
+from prunelab.numerics import pin
 
-pin()  # before any stage imports numpy or torch: see stages/numerics.py
+pin()  # before any stage imports numpy or torch: see prunelab/numerics.py
 
 
 class UserError(Exception):

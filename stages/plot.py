@@ -7,8 +7,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from prunelab.aggregate import group
 from stages import run, schema
-from stages.aggregate import group
 from stages.artifacts import read_csv, read_json, read_rows, write_figure
 
 PLOTS_DIR = "metrics/plots"

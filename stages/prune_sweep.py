@@ -7,12 +7,14 @@ counts are over ALL parameters.
 """
 from pathlib import Path
 
-from stages import aggregate, ensemble, run, schema
+from prunelab import aggregate, ensemble
+from prunelab.costs import reports
+from prunelab.model import serialized, use_one_thread
+from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
+from prunelab.regimes import REGIMES, Study
+from stages import run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
-from stages.costs import reports
-from stages.model import load_splits, load_stack, serialized, use_one_thread
-from stages.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
-from stages.regimes import REGIMES, Study
+from stages.checkpoints import load_splits, load_stack
 
 STRUCTURED_DIR = "data/structured"
 GROUPED_BY = ("method", "regime", "level_by", "level")

@@ -29,7 +29,7 @@ class Key:
 
 def registry(module, name):
     """The names of a registry (pruning METHODS, REGIMES), imported only when checked: torch is slow to load."""
-    return list(getattr(importlib.import_module(f"stages.{module}"), name))
+    return list(getattr(importlib.import_module(f"prunelab.{module}"), name))
 
 
 SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
@@ -68,10 +68,10 @@ SCHEMA = {
                           "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
         "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
                        lambda v: v in registry("pruning", "METHODS"),
-                       "a non-empty list of distinct names from METHODS in stages/pruning.py", "pruning methods to run",
+                       "a non-empty list of distinct names from METHODS in prunelab/pruning.py", "pruning methods to run",
                        item_type=str, item_expected=lambda: f"one of {', '.join(registry('pruning', 'METHODS'))}"),
         "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("regimes", "REGIMES"),
-                       "a non-empty list of distinct names from REGIMES in stages/regimes.py",
+                       "a non-empty list of distinct names from REGIMES in prunelab/regimes.py",
                        "what happens around pruning", item_type=str,
                        item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",

@@ -5,10 +5,12 @@ global method should spare.
 """
 import torch
 
-from stages import aggregate, ensemble, run, schema
+from prunelab import aggregate, ensemble
+from prunelab.model import as_tensors, use_one_thread
+from prunelab.pruning import PRUNED_LAYERS, keep_highest, removed_count
+from stages import run, schema
 from stages.artifacts import load_split, rounded, write_csv
-from stages.model import as_tensors, load_stack, use_one_thread
-from stages.pruning import PRUNED_LAYERS, keep_highest, removed_count
+from stages.checkpoints import load_stack
 
 
 def layer_masks(state, layer, amounts):

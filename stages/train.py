@@ -1,13 +1,15 @@
 """Stage train: the seed's network and training loop, for train.repeats torch seeds at once.
 
-The models train as batched models (stages/ensemble.py), as many at a time as pay off: each
+The models train as batched models (prunelab/ensemble.py), as many at a time as pay off: each
 follows its own trajectory, so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
 checkpoint of seed train.seed; data/models.pt holds every model.
 """
-from stages import ensemble, run, schema
-from stages.aggregate import mean_std
+from prunelab import ensemble
+from prunelab.aggregate import mean_std
+from prunelab.model import use_one_thread
+from stages import run, schema
 from stages.artifacts import rounded, write_csv, write_json
-from stages.model import load_splits, save_checkpoint, save_stack, use_one_thread
+from stages.checkpoints import load_splits, save_checkpoint, save_stack
 
 
 def train(x_train, y_train, x_test, y_test, hidden_size, seeds, epochs, lr):

@@ -126,15 +126,15 @@ def imported_modules(module):
 
 
 def imported_stage_files(module, sections=None):
-    """The files of the stages package that a stage runs, relative to ROOT: those importing
+    """The files of the stages and prunelab packages that a stage runs, relative to ROOT: those importing
     `module` loads, and those that checking its params sections loads (the registries that
     prune.methods and prune.regimes name). sections=None: the whole params file."""
     load = f"schema.load(*{list(sections)!r})" if sections is not None else "schema.validate(schema.read_params())"
     code = (f"import sys, {module}; from stages import schema; {load}; "
             "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
     files = sh(ROOT, sys.executable, "-c", code).stdout.split("\n")
-    package = ROOT / "stages"
-    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent == package}
+    packages = {ROOT / "stages", ROOT / "prunelab"}
+    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent in packages}
 
 
 @torch.no_grad()

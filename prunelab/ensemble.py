@@ -8,7 +8,7 @@ trajectory, as if it were trained alone. Masks (same shapes, 0/1) hold pruned we
 import torch
 from torch import nn
 
-from stages.model import CHECKPOINT_KEYS, Net
+from prunelab.model import CHECKPOINT_KEYS, Net
 
 
 def init_stack(seeds, input_size, hidden_size):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from stages import ensemble
+from prunelab import ensemble
 
 
 @dataclass

@@ -9,9 +9,9 @@ import gzip
 
 import torch
 
-from stages.ensemble import unstack
-from stages.model import serialized
-from stages.pruning import PRUNED_LAYERS, live_neurons, shrink
+from prunelab.ensemble import unstack
+from prunelab.model import serialized
+from prunelab.pruning import PRUNED_LAYERS, live_neurons, shrink
 
 
 @functools.lru_cache(maxsize=None)

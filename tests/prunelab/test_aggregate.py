@@ -1,4 +1,4 @@
-"""stages/aggregate.py: group statistics against pandas, the sweep's aggregate files, seed summaries."""
+"""prunelab/aggregate.py: group statistics against pandas, the sweep's aggregate files, seed summaries."""
 import json
 
 import numpy as np
@@ -7,9 +7,10 @@ import pytest
 import torch
 import yaml
 
-from stages import aggregate, generate_data, prune_sweep, train
+from prunelab import aggregate
+from prunelab.model import Net, as_tensors
+from stages import generate_data, prune_sweep, train
 from stages.artifacts import load_split
-from stages.model import Net, as_tensors
 from tests.conftest import evaluate
 
 KEYS = ["method", "regime", "level_by", "level"]

@@ -1,4 +1,4 @@
-"""Pinned numerics (stages/numerics.py): the committed dvc.lock on a machine that is not ours.
+"""Pinned numerics (prunelab/numerics.py): the committed dvc.lock on a machine that is not ours.
 
 Another CPU is emulated by the variables with which the libraries choose their kernels: MKL's
 branch, ATen's capability, OpenBLAS's core type, thread counts. Under each, the computing
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from stages.numerics import PINNED
+from prunelab.numerics import PINNED
 from tests.conftest import BIN, ENV, ROOT, repro, sh
 
 # Every value the issue names appears at least once; each line is one other machine.
@@ -28,7 +28,7 @@ MACHINES = [
 # What a stage sees of its libraries once `stages` is imported: read back, not assumed.
 PROBE = """
 import os, json, stages, numpy, torch, threadpoolctl
-from stages.numerics import pin_torch
+from prunelab.numerics import pin_torch
 capability = pin_torch()
 blas = [{k: pool[k] for k in ("internal_api", "architecture", "num_threads")}
         for pool in threadpoolctl.threadpool_info() if pool["internal_api"] == "openblas"]
@@ -70,7 +70,7 @@ runpy.run_module("stages.train", run_name="__main__")
 
 
 def test_without_the_pins_the_emulated_machines_do_change_the_bits(workdir):
-    """The control: the emulation is real, so the test below could fail without stages/numerics.py."""
+    """The control: the emulation is real, so the test below could fail without prunelab/numerics.py."""
     run_on({}, workdir, sys.executable, "-m", "stages.generate_data")
     digests = set()
     for machine in ({"MKL_CBWR": "AVX2"}, {"MKL_CBWR": "COMPATIBLE"}, {"ATEN_CPU_CAPABILITY": "default"}):

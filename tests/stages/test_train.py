@@ -7,11 +7,12 @@ import pytest
 import torch
 from torch import nn
 
+from prunelab.ensemble import init_stack, unstack
+from prunelab.model import CHECKPOINT_KEYS, Net, as_tensors
 from stages import UserError, generate_data, train
-from stages.ensemble import init_stack, unstack
-from stages.model import CHECKPOINT_KEYS, Net, as_tensors, load_stack, save_stack
-from tests.conftest import evaluate
 from stages.artifacts import load_split
+from stages.checkpoints import load_stack, save_stack
+from tests.conftest import evaluate
 
 
 class SeedNet(nn.Module):
