@@ -5,15 +5,18 @@ from prunelab.numerics import pin
 
 pin()  # before any stage imports numpy or torch: see prunelab/numerics.py
 
+from prunelab import InputError  # noqa: E402  (prunelab/__init__.py loads no numeric library)
+
 
 class UserError(Exception):
     """A mistake in params or input files: reported as one line, never a traceback."""
 
 
 def run(main):
-    """Run a stage's main(); a UserError becomes one line on stderr and exit status 1."""
+    """Run a stage's main(); a UserError (or the library's InputError about a data file) becomes
+    one line on stderr and exit status 1."""
     try:
         main()
-    except UserError as err:
+    except (UserError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
