@@ -82,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    hidden = SCHEMA["model"]["hidden_size"].default
+    hidden = SCHEMA["model"]["hidden_sizes"].default[0]
     epochs, lr = SCHEMA["train"]["epochs"].default, SCHEMA["train"]["lr"].default
     use_one_thread()
     x, y = generate_split()

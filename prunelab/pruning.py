@@ -1,7 +1,8 @@
 """Pruning methods: each maps one model's weights and a list of levels to one mask per level.
 
-Interface: method(state, amounts, rng) -> masks. `state` is a plain state_dict of Net, `amounts`
-the fractions to remove (of the weights, or of the hidden neurons for `structured`), `rng` a
+Interface: method(state, amounts, rng) -> masks. `state` is a plain state_dict of Net (any
+depth: every Linear layer's weights are pruned), `amounts` the fractions to remove (of the
+weights, or of each hidden layer's neurons for `structured`), `rng` a
 numpy Generator for the random methods. `masks` has the state's keys, each a 0/1 float tensor
 with a leading level dimension. One sort of the scores gives every level's mask. A new method
 is one function and one line in METHODS.
@@ -10,7 +11,7 @@ import math
 
 import torch
 
-PRUNED_LAYERS = ("fc1", "fc2")
+from prunelab.model import layer_names
 
 
 def removed_count(amount, n):
@@ -28,29 +29,30 @@ def keep_highest(scores, amounts):
 
 
 def _unstructured(state, scores, amounts, pooled):
-    """Weight masks from per-layer scores, ranked across both layers or within each; biases kept."""
+    """Weight masks from per-layer scores, ranked across all layers or within each; biases kept."""
+    layers = list(scores)
     if pooled:
-        flat = keep_highest(torch.cat([scores[layer].reshape(-1) for layer in PRUNED_LAYERS]), amounts)
-        sizes = [scores[layer].numel() for layer in PRUNED_LAYERS]
-        parts = dict(zip(PRUNED_LAYERS, torch.split(flat, sizes, dim=1)))
-        layer_masks = {layer: parts[layer].reshape(len(amounts), *scores[layer].shape) for layer in PRUNED_LAYERS}
+        flat = keep_highest(torch.cat([scores[layer].reshape(-1) for layer in layers]), amounts)
+        parts = dict(zip(layers, torch.split(flat, [scores[layer].numel() for layer in layers], dim=1)))
+        layer_masks = {layer: parts[layer].reshape(len(amounts), *scores[layer].shape) for layer in layers}
     else:
-        layer_masks = {layer: keep_highest(scores[layer], amounts) for layer in PRUNED_LAYERS}
+        layer_masks = {layer: keep_highest(scores[layer], amounts) for layer in layers}
     masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
     masks.update({f"{layer}.weight": mask for layer, mask in layer_masks.items()})
     return masks
 
 
 def _magnitudes(state):
-    return {layer: state[f"{layer}.weight"].abs() for layer in PRUNED_LAYERS}
+    return {layer: state[f"{layer}.weight"].abs() for layer in layer_names(state)}
 
 
 def _uniform(state, rng):
-    return {layer: torch.from_numpy(rng.random(tuple(state[f"{layer}.weight"].shape))) for layer in PRUNED_LAYERS}
+    # Drawn layer by layer, input to output: the seed's two layers draw what they always drew.
+    return {layer: torch.from_numpy(rng.random(tuple(state[f"{layer}.weight"].shape))) for layer in layer_names(state)}
 
 
 def global_magnitude(state, amounts, rng):
-    """The seed's method: the smallest |w| pooled over fc1 and fc2 (torch's global L1)."""
+    """The seed's method: the smallest |w| pooled over every layer (torch's global L1)."""
     return _unstructured(state, _magnitudes(state), amounts, pooled=True)
 
 
@@ -60,7 +62,7 @@ def layerwise_magnitude(state, amounts, rng):
 
 
 def global_random(state, amounts, rng):
-    """Weights drawn at random from both layers pooled: the baseline."""
+    """Weights drawn at random from all layers pooled: the baseline."""
     return _unstructured(state, _uniform(state, rng), amounts, pooled=True)
 
 
@@ -70,13 +72,17 @@ def layerwise_random(state, amounts, rng):
 
 
 def structured(state, amounts, rng):
-    """Whole hidden neurons with the smallest L2 norm of their in- and outgoing weights."""
-    norms = (state["fc1.weight"].square().sum(dim=1) + state["fc2.weight"].square().sum(dim=0)).sqrt()
-    neurons = keep_highest(norms, amounts)  # levels x hidden
-    return {"fc1.weight": neurons[:, :, None].expand(-1, -1, state["fc1.weight"].shape[1]).clone(),
-            "fc1.bias": neurons.clone(),
-            "fc2.weight": neurons[:, None, :].expand(-1, state["fc2.weight"].shape[0], -1).clone(),
-            "fc2.bias": torch.ones(len(amounts), *state["fc2.bias"].shape)}
+    """Whole neurons of every hidden layer, each layer to the same fraction: those with the
+    smallest L2 norm of their in- and outgoing weights (of the trained net), with their bias."""
+    masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
+    names = layer_names(state)
+    for layer, following in zip(names, names[1:]):
+        norms = (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()
+        neurons = keep_highest(norms, amounts)  # levels x neurons of this layer
+        masks[f"{layer}.weight"] *= neurons[:, :, None]
+        masks[f"{layer}.bias"] *= neurons
+        masks[f"{following}.weight"] *= neurons[:, None, :]
+    return masks
 
 
 METHODS = {
@@ -93,7 +99,7 @@ def pooled_magnitudes(state):
 
 
 def amount_for_threshold(state, threshold):
-    """The fraction of fc1+fc2 weights with |w| < threshold."""
+    """The fraction of all layers' weights with |w| < threshold."""
     magnitudes = pooled_magnitudes(state)
     return int((magnitudes < threshold).sum()) / len(magnitudes)
 
@@ -111,17 +117,30 @@ def threshold_for_amount(state, amount):
 
 
 def live_neurons(state):
-    """Hidden neurons that can change the output: nonzero outgoing weight, and a nonzero input
-    weight or positive bias (otherwise ReLU gives 0)."""
-    feeds = (state["fc1.weight"] != 0).any(dim=1) | (state["fc1.bias"] > 0)
-    return feeds & (state["fc2.weight"] != 0).any(dim=0)
+    """Per hidden layer, its neurons that can change the output: a nonzero outgoing weight, and
+    a nonzero input weight or positive bias (otherwise ReLU gives 0)."""
+    names = layer_names(state)
+    return {layer: ((state[f"{layer}.weight"] != 0).any(dim=1) | (state[f"{layer}.bias"] > 0))
+            & (state[f"{following}.weight"] != 0).any(dim=0) for layer, following in zip(names, names[1:])}
 
 
 def shrink(state):
     """A plain state_dict of a narrower Net without the neurons that cannot change the output.
 
-    Its outputs equal the masked full net's: a dropped neuron contributed exactly zero.
+    Its outputs equal the masked full net's: a dropped neuron contributed exactly zero. Removing
+    a neuron can leave one of the next layer with no input, so it repeats until none is dead.
     """
-    keep = live_neurons(state)
-    return {"fc1.weight": state["fc1.weight"][keep].clone(), "fc1.bias": state["fc1.bias"][keep].clone(),
-            "fc2.weight": state["fc2.weight"][:, keep].clone(), "fc2.bias": state["fc2.bias"].clone()}
+    state = {key: value.clone() for key, value in state.items()}
+    while True:
+        keep = live_neurons(state)
+        if all(bool(mask.all()) for mask in keep.values()):
+            return state
+        before = None
+        for layer in layer_names(state):
+            weight = state[f"{layer}.weight"]
+            if before is not None:
+                weight = weight[:, before]
+            if layer in keep:
+                weight, state[f"{layer}.bias"] = weight[keep[layer]], state[f"{layer}.bias"][keep[layer]]
+            state[f"{layer}.weight"] = weight
+            before = keep.get(layer)

@@ -98,6 +98,15 @@ def read_csv(path, *columns):
     return {column: np.array([row[column] for row in rows]) for column in columns}
 
 
+def read_header(path):
+    """The column names of a CSV file (a missing or unreadable file is reported by read_rows)."""
+    try:
+        with open(path, newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
 def read_rows(path, columns, text=()):
     """The rows of a CSV file as dicts of the named columns: floats, or strings for `text`."""
     expected = f"a CSV file with columns {', '.join((*text, *columns))}; {REBUILD}"

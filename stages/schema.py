@@ -25,6 +25,7 @@ class Key:
     item_expected: object = ""  # for lists: what `valid` accepts of each item (str, or a function giving it)
     item_type: type = float  # for lists: the type of each item
     min_items: int = 1       # for lists
+    distinct: bool = True    # for lists: a repeated item is an error (levels, names; not widths)
     sources: tuple = ()      # data keys: the data.source values it applies to (empty: all); an error when set otherwise
 
 
@@ -67,7 +68,10 @@ SCHEMA = {
                       shown="none (csv only)", sources=("csv",)),
     },
     "model": {
-        "hidden_size": Key(256, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "width of the hidden layer"),
+        "hidden_sizes": Key([256], lambda v: 1 <= v <= 10**5, "a non-empty list of integers in [1, 10**5]",
+                            "widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
+                            "LeNet-300-100's shape)", shown="[256]", item_type=int,
+                            item_expected="an integer in [1, 10**5]", distinct=False),
     },
     "train": {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
@@ -78,11 +82,11 @@ SCHEMA = {
     },
     "prune": {
         "amounts": Key(SEED_AMOUNTS + HIGH_AMOUNTS, lambda v: 0 <= v < 1, "a list of distinct fractions in [0, 1)",
-                       "levels as fractions removed (of fc1+fc2 weights; of hidden neurons for structured)",
+                       "levels as fractions removed (of all layers' weights; of each hidden layer's neurons for structured)",
                        shown=f"the seed's linspace(0.01, 0.5, 20) and {', '.join(map(str, HIGH_AMOUNTS))}",
                        item_expected="a fraction in [0, 1)", min_items=0),
         "thresholds": Key([], lambda v: v >= 0, "a list of distinct numbers >= 0",
-                          "levels as magnitude thresholds: every fc1+fc2 weight of magnitude below t removed "
+                          "levels as magnitude thresholds: every weight (any layer) of magnitude below t removed "
                           "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
         "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
                        lambda v: v in registry("pruning", "METHODS"),
@@ -103,7 +107,7 @@ SCHEMA = {
     "sensitivity": {
         "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
                        "a non-empty list of distinct fractions in [0, 1)",
-                       "fractions of ONE layer's weights removed (magnitude), the other layer dense",
+                       "fractions of ONE layer's weights removed (magnitude), the other layers dense",
                        shown="0.1, 0.2, ..., 0.9, 0.95, 0.98, 0.99", item_expected="a fraction in [0, 1)"),
     },
     "plot": {
@@ -174,10 +178,10 @@ def _typed(name, key, value):
             raise bad()
         for index, item in enumerate(value):
             typed = float(item) if key.item_type is float and _is_number(item) else item
-            if not (isinstance(typed, key.item_type) and key.valid(typed)):
+            if isinstance(typed, bool) or not (isinstance(typed, key.item_type) and key.valid(typed)):
                 expected = key.item_expected() if callable(key.item_expected) else key.item_expected
                 raise bad(f"{name}[{index}]", item, expected)
-            if value.index(item) != index:
+            if key.distinct and value.index(item) != index:
                 raise bad(f"{name}[{index}]", item, f"distinct values; it repeats {name}[{value.index(item)}]")
         return [key.item_type(item) for item in value]
     if kind is float and _is_number(value):

@@ -76,7 +76,7 @@ def dense_accuracies(path, params):
     x, y = as_tensors(*load_split(str(path / "data/test.npz")))
     dense = {}
     for index, seed in enumerate(state.pop("seeds").tolist()):
-        model = Net(x.shape[1], params["model"]["hidden_size"])
+        model = Net(x.shape[1], params["model"]["hidden_sizes"])
         model.load_state_dict({key: value[index] for key, value in state.items()})
         dense[seed] = evaluate(model, x, y)[0]
     return dense
