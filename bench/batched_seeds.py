@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from prunelab.model import as_tensors, use_one_thread  # noqa: E402
 from stages import ensemble  # noqa: E402
 from stages.artifacts import load_split  # noqa: E402
-from stages.model import as_tensors, use_one_thread  # noqa: E402
 from stages.schema import SCHEMA  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    hidden = SCHEMA["model"]["hidden_size"].default
+    hidden = SCHEMA["model"]["hidden_sizes"].default[0]
     epochs, lr = SCHEMA["train"]["epochs"].default, SCHEMA["train"]["lr"].default
     use_one_thread()
     x, y = generate_split()

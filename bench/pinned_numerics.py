@@ -1,4 +1,4 @@
-"""What the pinned numerics cost: the computing stages with stages/numerics.py's pins against
+"""What the pinned numerics cost: the computing stages with prunelab/numerics.py's pins against
 the same stages with the machine's own choices (every pinned variable put back to the caller's
 environment before numpy and torch load).
 
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stages.numerics import PINNED  # noqa: E402
+from prunelab.numerics import PINNED  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "."}

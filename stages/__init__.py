@@ -1,9 +1,11 @@
-"""prunelab's DVC stages: one module per stage plus the shared modules they use."""
+"""prunelab's DVC stages: one thin module per stage, plus the pipeline's shared pieces (params, artifact I/O)."""
 import sys
 
-from stages.numerics import pin
+from prunelab.numerics import pin
 
-pin()  # before any stage imports numpy or torch: see stages/numerics.py
+pin()  # before any stage imports numpy or torch: see prunelab/numerics.py
+
+from prunelab import InputError  # noqa: E402  (prunelab/__init__.py loads no numeric library)
 
 
 class UserError(Exception):
@@ -11,9 +13,10 @@ class UserError(Exception):
 
 
 def run(main):
-    """Run a stage's main(); a UserError becomes one line on stderr and exit status 1."""
+    """Run a stage's main(); a UserError (or the library's InputError about a data file) becomes
+    one line on stderr and exit status 1."""
     try:
         main()
-    except UserError as err:
+    except (UserError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)

@@ -58,8 +58,8 @@ def save_arrays(path, **arrays):
 
 
 def load_split(path):
-    """Features x (samples x features) and binary labels y (samples) of a data split."""
-    expected = f"an npz file with arrays x (samples x features) and y (samples, labels 0/1); {REBUILD}"
+    """Features x (samples x features) and class labels y (samples) of a data split."""
+    expected = f"an npz file with arrays x (samples x features) and y (samples, integer labels 0, 1, ...); {REBUILD}"
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [name for name in ("x", "y") if name not in archive.files]
@@ -72,8 +72,8 @@ def load_split(path):
         raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) == 0 or x.dtype.kind not in "fiu":
         raise UserError(f"{path}: x has shape {x.shape} ({x.dtype}) and y {y.shape}; expected {expected}")
-    if y.dtype.kind not in "fiub" or not np.isin(y, (0, 1)).all():
-        raise UserError(f"{path}: y holds labels other than 0 and 1; expected {expected}")
+    if y.dtype.kind not in "iub" or (y < 0).any():
+        raise UserError(f"{path}: y holds labels that are not class numbers 0, 1, ...; expected {expected}")
     return x, y
 
 
@@ -96,6 +96,15 @@ def read_csv(path, *columns):
     """The named numeric columns of a CSV file, as float arrays."""
     rows = read_rows(path, columns)
     return {column: np.array([row[column] for row in rows]) for column in columns}
+
+
+def read_header(path):
+    """The column names of a CSV file (a missing or unreadable file is reported by read_rows)."""
+    try:
+        with open(path, newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
 
 
 def read_rows(path, columns, text=()):

@@ -1,32 +1,37 @@
-"""Stage generate-data: the seed's make_classification data, split into train and test."""
+"""Stage generate-data: the dataset data.source names, split into train and test (and
+standardized by the train split's statistics when data.standardize is set)."""
 import numpy as np
-from sklearn.datasets import make_classification
-from sklearn.model_selection import train_test_split
 
+from prunelab.data import SOURCES, class_counts, split
 from stages import run, schema
 from stages.artifacts import rounded, save_arrays, write_json
 
 
-def split_summary(y):
-    return rounded({"samples": len(y), "class_0": int((y == 0).sum()), "class_1": int((y == 1).sum()),
-                    "class_1_fraction": float(np.mean(y == 1))})
+def split_dataset(data):
+    """(x_train, x_test, y_train, y_test) of the data section's dataset; a bad file is an InputError."""
+    x, y = SOURCES[data["source"]](**schema.source_options(data))
+    name = data["path"] if data["source"] == "csv" else f"data.source {data['source']}"
+    return split(x, y, data["test_size"], data["random_state"], data["standardize"], name=name)
+
+
+def split_summary(y, classes):
+    counts = class_counts(y, classes)
+    summary = {"samples": len(y), **{f"class_{label}": count for label, count in enumerate(counts)}}
+    if classes == 2:
+        summary["class_1_fraction"] = float(np.mean(y == 1))
+    else:  # the accuracy of always answering the largest class
+        summary["largest_class_fraction"] = max(counts) / len(y)
+    return rounded(summary)
 
 
 def main():
     data = schema.load("data")["data"]
-    x, y = make_classification(
-        n_samples=data["n_samples"],
-        n_features=data["n_features"],
-        n_classes=data["n_classes"],
-        n_clusters_per_class=data["n_clusters_per_class"],
-        random_state=data["random_state"],
-    )
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=data["test_size"], random_state=data["random_state"])
+    x_train, x_test, y_train, y_test = split_dataset(data)
+    classes = int(max(y_train.max(), y_test.max())) + 1
     save_arrays("data/train.npz", x=x_train, y=y_train)
     save_arrays("data/test.npz", x=x_test, y=y_test)
-    write_json("metrics/data.json", {"features": data["n_features"],
-                                     "train": split_summary(y_train), "test": split_summary(y_test)})
+    write_json("metrics/data.json", {"features": x_train.shape[1], "train": split_summary(y_train, classes),
+                                     "test": split_summary(y_test, classes)})
 
 
 if __name__ == "__main__":

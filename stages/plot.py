@@ -3,17 +3,21 @@
 Curves are means over seeds with a band of ± one std. Sparsity axes use -log10(1 - s), so
 that 0.9, 0.99 get as much room as 0 to 0.9: the break point lies at the high levels.
 """
+import itertools
+import re
+
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from prunelab.aggregate import group
 from stages import run, schema
-from stages.aggregate import group
-from stages.artifacts import read_csv, read_json, read_rows, write_figure
+from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
 
 PLOTS_DIR = "metrics/plots"
 SWEEP_COLUMNS = ("level", "total_params_mean", "sparsity_mean", "accuracy_mean", "accuracy_std",
-                 "nonzero_params_mean", "fc1_sparsity_mean", "fc2_sparsity_mean")
+                 "nonzero_params_mean")
+LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
 LEVEL_LABEL = "pruning level: fraction removed (amount)"
 SPARSITY_TICKS = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
@@ -82,11 +86,11 @@ def params_figure(sweep, size):
     return figure
 
 
-def layers_figure(sweep, size):
+def layers_figure(sweep, layers, size):
     figure = Figure(figsize=size, layout="constrained")
     axes = figure.add_subplot()
     for method, rows in _by_amount(sweep):
-        for layer, style in (("fc1", "-"), ("fc2", "--")):
+        for layer, style in zip(layers, itertools.cycle(LAYER_STYLES)):
             axes.plot([row["level"] for row in rows], [row[f"{layer}_sparsity_mean"] for row in rows],
                       linestyle=style, marker=".", label=f"{method} {layer}")
     _finish(axes, f"Sparsity of each layer vs level ({sweep[0]['regime']})", LEVEL_LABEL,
@@ -105,13 +109,13 @@ def sensitivity_figure(table, size):
     return figure
 
 
-def curve_figure(curve, size):
+def curve_figure(curve, size, loss="BCE"):
     figure = Figure(figsize=size, layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     for split in ("train", "test"):
         loss_axes.plot(curve["epoch"], curve[f"{split}_loss"], label=split)
         accuracy_axes.plot(curve["epoch"], curve[f"{split}_accuracy"], label=split)
-    _finish(loss_axes, "Training curve: loss", "epoch", "BCE loss")
+    _finish(loss_axes, "Training curve: loss", "epoch", f"{loss} loss")
     _finish(accuracy_axes, "Training curve: accuracy", "epoch", "accuracy")
     return figure
 
@@ -120,7 +124,12 @@ def main():
     plot = schema.load("plot")["plot"]
     # The trained models' mean test accuracy (not from prune.json, which changes with the tolerance).
     dense = read_json("metrics/train.json", "test_accuracy_mean")["test_accuracy_mean"]
-    sweep = read_rows("metrics/prune_aggregate.csv", SWEEP_COLUMNS, text=("method", "regime", "level_by"))
+    layers = [column.removesuffix("_sparsity_mean") for column in read_header("metrics/prune_aggregate.csv")
+              if re.fullmatch(r"fc\d+_sparsity_mean", column)]
+    sweep = read_rows("metrics/prune_aggregate.csv", SWEEP_COLUMNS + tuple(f"{layer}_sparsity_mean" for layer in layers),
+                      text=("method", "regime", "level_by"))
+    # Two classes train one sigmoid output on BCE, more classes a softmax on cross-entropy.
+    classes = [key for key in read_json("metrics/data.json", "train")["train"] if re.fullmatch(r"class_\d+", key)]
     sensitivity = read_rows("metrics/sensitivity_aggregate.csv",
                             ("layer_sparsity_mean", "accuracy_mean", "accuracy_std"), text=("layer",))
     curve = read_csv("metrics/train_curve.csv", "epoch", "train_loss", "test_loss",
@@ -130,9 +139,9 @@ def main():
     figures = {"accuracy_vs_sparsity": accuracy_figure(sweep, dense, size),
                "regimes_compared": accuracy_figure(sweep, dense, size, "method", "regime", "Regimes compared"),
                "nonzero_params_vs_level": params_figure(sweep, size),
-               "layer_sparsity_vs_level": layers_figure(sweep, size),
+               "layer_sparsity_vs_level": layers_figure(sweep, layers, size),
                "sensitivity": sensitivity_figure(sensitivity, size),
-               "train_curve": curve_figure(curve, size)}
+               "train_curve": curve_figure(curve, size, "BCE" if len(classes) == 2 else "cross-entropy")}
     for name, figure in figures.items():
         write_figure(f"{PLOTS_DIR}/{name}.{plot['format']}", figure, plot["dpi"])
 

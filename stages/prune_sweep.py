@@ -1,18 +1,20 @@
 """Stage prune-sweep: every method, regime, seed and level; evaluated, costed and aggregated.
 
-A level is given as `amount`, the fraction removed (of fc1+fc2 weights, or of the hidden
-neurons for structured pruning), or as a magnitude `threshold` (every |w| < t removed, turned
+A level is given as `amount`, the fraction removed (of all layers' weights, or of each hidden
+layer's neurons for structured pruning), or as a magnitude `threshold` (every |w| < t removed, turned
 into the fraction it removes from each seed's model). Every row records both. Sparsity and
 counts are over ALL parameters.
 """
 from pathlib import Path
 
-from stages import aggregate, ensemble, run, schema
+from prunelab import aggregate, ensemble
+from prunelab.costs import reports
+from prunelab.model import layer_names, serialized, use_one_thread
+from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
+from prunelab.regimes import REGIMES, Study
+from stages import run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
-from stages.costs import reports
-from stages.model import load_splits, load_stack, serialized, use_one_thread
-from stages.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
-from stages.regimes import REGIMES, Study
+from stages.checkpoints import load_splits, load_stack
 
 STRUCTURED_DIR = "data/structured"
 GROUPED_BY = ("method", "regime", "level_by", "level")
@@ -86,8 +88,10 @@ def write_structured(study, levels, wanted):
             small = shrink(ensemble.unstack(pruned, level))
             name = f"level-{level:02d}.pt"
             write_bytes(f"{STRUCTURED_DIR}/{name}", serialized(small))
-            entries.append({"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
-                            "hidden_size": small["fc1.weight"].shape[0]})
+            widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]
+            entry = {"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
+                     "hidden_size": sum(widths)}
+            entries.append(entry if len(widths) == 1 else {**entry, "hidden_sizes": widths})
     write_json(f"{STRUCTURED_DIR}/index.json", {"files": entries})
 
 

@@ -25,31 +25,53 @@ class Key:
     item_expected: object = ""  # for lists: what `valid` accepts of each item (str, or a function giving it)
     item_type: type = float  # for lists: the type of each item
     min_items: int = 1       # for lists
+    distinct: bool = True    # for lists: a repeated item is an error (levels, names; not widths)
+    sources: tuple = ()      # data keys: the data.source values it applies to (empty: all); an error when set otherwise
 
 
 def registry(module, name):
-    """The names of a registry (pruning METHODS, REGIMES), imported only when checked: torch is slow to load."""
-    return list(getattr(importlib.import_module(f"stages.{module}"), name))
+    """The names of a registry (data SOURCES, pruning METHODS, REGIMES), imported only when checked:
+    torch is slow to load."""
+    return list(getattr(importlib.import_module(f"prunelab.{module}"), name))
 
 
 SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
 # Levels past the seed's flat region: methods only separate above ~0.7 sparsity.
 HIGH_AMOUNTS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
+SYNTHETIC = ("make_classification",)
+CSV_DIR = "datasets/"  # generate-data depends on this folder: editing a file in it reruns the stage
 
 SCHEMA = {
     "data": {
+        "source": Key("make_classification", lambda v: v in registry("data", "SOURCES"),
+                      "a name from SOURCES in prunelab/data.py",
+                      "the dataset: make_classification (the seed's), scikit-learn's bundled breast_cancer, "
+                      "digits, wine or iris, or csv (a file of yours)",
+                      item_expected=lambda: f"one of {', '.join(registry('data', 'SOURCES'))}"),
         "n_samples": Key(2500, lambda v: 2 <= v <= 10**6, "an integer in [2, 10**6]",
-                         "make_classification n_samples"),
+                         "make_classification n_samples", sources=SYNTHETIC),
         "n_features": Key(25, lambda v: 4 <= v <= 10**4, "an integer in [4, 10**4] (2 informative + 2 redundant)",
-                          "make_classification n_features"),
-        "n_classes": Key(2, lambda v: v == 2, "2 (the model has one sigmoid output)", "binary task"),
+                          "make_classification n_features", sources=SYNTHETIC),
+        "n_classes": Key(2, lambda v: 2 <= v <= 4, "an integer in [2, 4] (n_classes * n_clusters_per_class <= 4)",
+                         "make_classification classes (2: one sigmoid output; more: one output per class, softmax)",
+                         sources=SYNTHETIC),
         "n_clusters_per_class": Key(2, lambda v: v in (1, 2), "1 or 2 (n_classes * clusters <= 2**2 informative)",
-                                    "make_classification n_clusters_per_class"),
+                                    "make_classification n_clusters_per_class", sources=SYNTHETIC),
         "random_state": Key(42, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)", "dataset and split seed"),
         "test_size": Key(0.3, lambda v: 0 < v < 1, "a number in (0, 1)", "fraction of samples held out for testing"),
+        "standardize": Key(False, lambda v: True, "true or false",
+                           "centre and scale every feature by the train split's mean and std (real features need it)"),
+        "path": Key("", lambda v: v.startswith(CSV_DIR) and v.endswith(".csv") and ".." not in v.split("/"),
+                    f"a path under {CSV_DIR} ending in .csv", "source csv: the file, relative to the repo root",
+                    shown="none (csv only)", sources=("csv",)),
+        "target": Key("", lambda v: v != "", "a column name", "source csv: the column of class labels",
+                      shown="none (csv only)", sources=("csv",)),
     },
     "model": {
-        "hidden_size": Key(256, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "width of the hidden layer"),
+        "hidden_sizes": Key([256], lambda v: 1 <= v <= 10**5, "a non-empty list of integers in [1, 10**5]",
+                            "widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
+                            "LeNet-300-100's shape)", shown="[256]", item_type=int,
+                            item_expected="an integer in [1, 10**5]", distinct=False),
     },
     "train": {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
@@ -60,18 +82,18 @@ SCHEMA = {
     },
     "prune": {
         "amounts": Key(SEED_AMOUNTS + HIGH_AMOUNTS, lambda v: 0 <= v < 1, "a list of distinct fractions in [0, 1)",
-                       "levels as fractions removed (of fc1+fc2 weights; of hidden neurons for structured)",
+                       "levels as fractions removed (of all layers' weights; of each hidden layer's neurons for structured)",
                        shown=f"the seed's linspace(0.01, 0.5, 20) and {', '.join(map(str, HIGH_AMOUNTS))}",
                        item_expected="a fraction in [0, 1)", min_items=0),
         "thresholds": Key([], lambda v: v >= 0, "a list of distinct numbers >= 0",
-                          "levels as magnitude thresholds: every fc1+fc2 weight of magnitude below t removed "
+                          "levels as magnitude thresholds: every weight (any layer) of magnitude below t removed "
                           "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
         "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
                        lambda v: v in registry("pruning", "METHODS"),
-                       "a non-empty list of distinct names from METHODS in stages/pruning.py", "pruning methods to run",
+                       "a non-empty list of distinct names from METHODS in prunelab/pruning.py", "pruning methods to run",
                        item_type=str, item_expected=lambda: f"one of {', '.join(registry('pruning', 'METHODS'))}"),
         "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("regimes", "REGIMES"),
-                       "a non-empty list of distinct names from REGIMES in stages/regimes.py",
+                       "a non-empty list of distinct names from REGIMES in prunelab/regimes.py",
                        "what happens around pruning", item_type=str,
                        item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
@@ -85,7 +107,7 @@ SCHEMA = {
     "sensitivity": {
         "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
                        "a non-empty list of distinct fractions in [0, 1)",
-                       "fractions of ONE layer's weights removed (magnitude), the other layer dense",
+                       "fractions of ONE layer's weights removed (magnitude), the other layers dense",
                        shown="0.1, 0.2, ..., 0.9, 0.95, 0.98, 0.99", item_expected="a fraction in [0, 1)"),
     },
     "plot": {
@@ -97,7 +119,30 @@ SCHEMA = {
 }
 
 
-def _split_sizes_nonempty(section):
+def _keys_fit_the_source(section, given):
+    for name in given:
+        key = SCHEMA["data"][name]
+        if key.sources and section["source"] not in key.sources:
+            return (f"data.{name} is set, but it applies only to data.source {' or '.join(key.sources)} and "
+                    f"data.source is {section['source']}; expected it removed")
+    if section["source"] == "csv":
+        for name in ("path", "target"):
+            if name not in given:
+                return f"data.source is csv but data.{name} is not set; expected {SCHEMA['data'][name].expected}"
+    return None
+
+
+def _classes_fit_informative_features(section, given):
+    product = section["n_classes"] * section["n_clusters_per_class"]
+    if section["source"] in SYNTHETIC and product > 4:
+        return (f"data.n_classes * data.n_clusters_per_class = {product}; expected at most 4 "
+                "(make_classification's 2 informative features hold 2**2 clusters)")
+    return None
+
+
+def _split_sizes_nonempty(section, given):
+    if section["source"] not in SYNTHETIC:
+        return None  # the row count is known once the data is loaded: check-params checks the split then
     n_test = int(np.ceil(section["test_size"] * section["n_samples"]))
     if not 1 <= n_test < section["n_samples"]:
         return (f"data.test_size = {section['test_size']} with data.n_samples = {section['n_samples']} "
@@ -105,21 +150,21 @@ def _split_sizes_nonempty(section):
     return None
 
 
-def _seeds_fit(section):
+def _seeds_fit(section, given):
     last = section["seed"] + section["repeats"] - 1
     if last >= 2**63:
         return f"train.seed + train.repeats - 1 = {last}; expected torch seeds below 2**63"
     return None
 
 
-def _some_level(section):
+def _some_level(section, given):
     if not section["amounts"] and not section["thresholds"]:
         return "prune.amounts and prune.thresholds are both empty; expected at least one level"
     return None
 
 
 # Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [_split_sizes_nonempty], "train": [_seeds_fit], "prune": [_some_level]}
+SECTION_RULES = {"data": [_keys_fit_the_source, _classes_fit_informative_features, _split_sizes_nonempty], "train": [_seeds_fit], "prune": [_some_level]}
 
 
 def _typed(name, key, value):
@@ -133,22 +178,25 @@ def _typed(name, key, value):
             raise bad()
         for index, item in enumerate(value):
             typed = float(item) if key.item_type is float and _is_number(item) else item
-            if not (isinstance(typed, key.item_type) and key.valid(typed)):
+            if isinstance(typed, bool) or not (isinstance(typed, key.item_type) and key.valid(typed)):
                 expected = key.item_expected() if callable(key.item_expected) else key.item_expected
                 raise bad(f"{name}[{index}]", item, expected)
-            if value.index(item) != index:
+            if key.distinct and value.index(item) != index:
                 raise bad(f"{name}[{index}]", item, f"distinct values; it repeats {name}[{value.index(item)}]")
         return [key.item_type(item) for item in value]
     if kind is float and _is_number(value):
         typed = float(value)
     elif kind is int and isinstance(value, int) and not isinstance(value, bool):
         typed = value
+    elif kind is bool and isinstance(value, bool):
+        typed = value
     elif kind is str and isinstance(value, str):
         typed = value
     else:
         raise bad()
     if not key.valid(typed):
-        raise bad()
+        # A name from a registry: list the names (as for list items) rather than point at the file.
+        raise bad(expected=key.item_expected() if callable(key.item_expected) else key.expected)
     return typed
 
 
@@ -178,10 +226,11 @@ def validate_section(params, section):
     for name in given:
         if name not in keys:
             raise UserError(f"{PARAMS_FILE}: unknown key {section}.{name}; known keys: {', '.join(keys)}")
-    values = {name: _typed(f"{section}.{name}", key, given.get(name, key.default))
+    # Defaults are valid by construction; only given values are checked (path's default "" is none).
+    values = {name: _typed(f"{section}.{name}", key, given[name]) if name in given else key.default
               for name, key in keys.items()}
     for rule in SECTION_RULES.get(section, []):
-        message = rule(values)
+        message = rule(values, given)
         if message:
             raise UserError(f"{PARAMS_FILE}: {message}")
     return values
@@ -193,6 +242,12 @@ def validate(params):
         if section not in SCHEMA:
             raise UserError(f"{PARAMS_FILE}: unknown section '{section}'; known sections: {', '.join(SCHEMA)}")
     return {section: validate_section(params, section) for section in SCHEMA}
+
+
+def source_options(data):
+    """The data keys that data.source's function takes (its own keys, and random_state)."""
+    return {name: data[name] for name, key in SCHEMA["data"].items()
+            if data["source"] in key.sources or name == "random_state"}
 
 
 def load(*sections):

@@ -1,14 +1,17 @@
-"""Stage sensitivity: prune one layer at a time, the other left dense (Distiller's analysis).
+"""Stage sensitivity: prune one layer at a time, the others left dense (Distiller's analysis).
 
 Shows which layer the accuracy depends on: the layer whose pruning hurts first is the one a
 global method should spare.
 """
 import torch
 
-from stages import aggregate, ensemble, run, schema
+from prunelab import aggregate, ensemble
+from prunelab.model import as_tensors, use_one_thread
+from prunelab.model import layer_names
+from prunelab.pruning import keep_highest, removed_count
+from stages import run, schema
 from stages.artifacts import load_split, rounded, write_csv
-from stages.model import as_tensors, load_stack, use_one_thread
-from stages.pruning import PRUNED_LAYERS, keep_highest, removed_count
+from stages.checkpoints import load_stack
 
 
 def layer_masks(state, layer, amounts):
@@ -21,7 +24,7 @@ def layer_masks(state, layer, amounts):
 def sensitivity(trained, seeds, amounts, x, y):
     """One row per layer, seed and amount: test accuracy with only that layer pruned."""
     rows = []
-    for layer in PRUNED_LAYERS:
+    for layer in layer_names(trained):
         per_seed = [layer_masks(ensemble.unstack(trained, index), layer, amounts) for index in range(len(seeds))]
         masks = {key: torch.cat([masks[key] for masks in per_seed]) for key in trained}
         accuracies, losses = ensemble.evaluate(ensemble.apply(ensemble.repeat(trained, len(amounts)), masks), x, y)

@@ -27,14 +27,13 @@ import yaml
 from matplotlib.figure import Figure
 
 from stages import UserError, run, schema
-from stages.aggregate import group
+from prunelab.aggregate import group
 from stages.artifacts import write_figure
 
 # The study definitions: name -> (params key, values). The one place that names the keys.
-# After the rename to model.hidden_sizes the width line reads ("model.hidden_sizes", ([16], [64], [256], [1024])).
 STUDIES = {
     "features": ("data.n_features", (10, 20, 30)),
-    "width": ("model.hidden_size", (16, 64, 256, 1024)),
+    "width": ("model.hidden_sizes", ([16], [64], [256], [1024])),
 }
 PRUNE_JSON = "metrics/prune.json"
 AGGREGATE_CSV = "metrics/prune_aggregate.csv"

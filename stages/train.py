@@ -1,24 +1,29 @@
-"""Stage train: the seed's network and training loop, for train.repeats torch seeds at once.
+"""Stage train: the seed's network (model.hidden_sizes deep) and training loop, for train.repeats
+torch seeds at once.
 
-The models train as batched models (stages/ensemble.py), as many at a time as pay off: each
+The models train as batched models (prunelab/ensemble.py), as many at a time as pay off: each
 follows its own trajectory, so seed s here is seed s trained alone, to float rounding. data/model.pt is the plain
 checkpoint of seed train.seed; data/models.pt holds every model.
 """
-from stages import ensemble, run, schema
-from stages.aggregate import mean_std
+from prunelab import ensemble
+from prunelab.aggregate import mean_std
+from prunelab.model import outputs_for, use_one_thread
+from stages import run, schema
 from stages.artifacts import rounded, write_csv, write_json
-from stages.model import load_splits, save_checkpoint, save_stack, use_one_thread
+from stages.checkpoints import load_splits, save_checkpoint, save_stack
 
 
-def train(x_train, y_train, x_test, y_test, hidden_size, seeds, epochs, lr):
-    """The trained stack, one model per torch seed, and the first model's per-epoch scores."""
+def train(x_train, y_train, x_test, y_test, hidden_sizes, seeds, epochs, lr):
+    """The trained stack, one model per torch seed, and the first model's per-epoch scores.
+    Labels are class numbers; two classes train one sigmoid output, more one output per class."""
     curve = []
 
     def record(epoch, weights):
         first = {key: value[:1] for key, value in weights.items()}
         curve.append({"epoch": epoch, **scores(first, x_train, y_train, x_test, y_test, 0)})
 
-    initial = ensemble.init_stack(seeds, x_train.shape[1], hidden_size)
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    initial = ensemble.init_stack(seeds, x_train.shape[1], hidden_sizes, outputs_for(classes))
     return ensemble.train_in_batches(initial, x_train, y_train, epochs, lr, after_epoch=record), curve
 
 
@@ -37,7 +42,7 @@ def main():
     use_one_thread()
     (x_train, y_train), (x_test, y_test) = load_splits()
     seeds = list(range(settings["seed"], settings["seed"] + settings["repeats"]))
-    weights, curve = train(x_train, y_train, x_test, y_test, params["model"]["hidden_size"], seeds,
+    weights, curve = train(x_train, y_train, x_test, y_test, params["model"]["hidden_sizes"], seeds,
                            settings["epochs"], settings["lr"])
     save_checkpoint("data/model.pt", ensemble.unstack(weights, 0))
     save_stack("data/models.pt", weights, seeds)

@@ -57,7 +57,7 @@ def artifact_files(repo):
 
 
 def set_param(repo, section, key, value):
-    """Rewrite one `key: value` line of params.yaml inside `section`."""
+    """Rewrite one `key: value` line of params.yaml inside `section` (a block list under the key goes)."""
     path = repo / "params.yaml"
     lines, current = path.read_text().splitlines(), None
     for index, line in enumerate(lines):
@@ -65,6 +65,8 @@ def set_param(repo, section, key, value):
             current = line[:-1]
         elif current == section and line.strip().startswith(f"{key}:"):
             lines[index] = f"  {key}: {value}"
+            while index + 1 < len(lines) and lines[index + 1].startswith("  - "):
+                del lines[index + 1]
             path.write_text("\n".join(lines) + "\n")
             return
     raise KeyError(f"{section}.{key}")
@@ -104,7 +106,7 @@ def repo(reproduced, tmp_path):
     return copy
 
 
-SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_size": 16}, "train": {"epochs": 8, "repeats": 3},
+SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_sizes": [16]}, "train": {"epochs": 8, "repeats": 3},
          "prune": {"finetune_epochs": 3}}
 
 
@@ -126,15 +128,15 @@ def imported_modules(module):
 
 
 def imported_stage_files(module, sections=None):
-    """The files of the stages package that a stage runs, relative to ROOT: those importing
+    """The files of the stages and prunelab packages that a stage runs, relative to ROOT: those importing
     `module` loads, and those that checking its params sections loads (the registries that
     prune.methods and prune.regimes name). sections=None: the whole params file."""
     load = f"schema.load(*{list(sections)!r})" if sections is not None else "schema.validate(schema.read_params())"
     code = (f"import sys, {module}; from stages import schema; {load}; "
             "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
     files = sh(ROOT, sys.executable, "-c", code).stdout.split("\n")
-    package = ROOT / "stages"
-    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent == package}
+    packages = {ROOT / "stages", ROOT / "prunelab"}
+    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent in packages}
 
 
 @torch.no_grad()

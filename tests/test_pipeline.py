@@ -51,7 +51,7 @@ def test_fresh_clone_reproduces_the_committed_lock_and_metrics(committed, tmp_pa
 @pytest.mark.parametrize("section, key, value, expected", [
     ("data", "random_state", 7, STAGES),
     ("train", "seed", 1, ["check-params", "train", *AFTER_TRAIN]),
-    ("model", "hidden_size", 64, ["check-params", "train", *AFTER_TRAIN]),
+    ("model", "hidden_sizes", "[64]", ["check-params", "train", *AFTER_TRAIN]),
     # The sweep's rows do not depend on the tolerance, so its CSVs and the figures stay as they are.
     ("prune", "tolerance", 0.02, ["check-params", "prune-sweep"]),
     ("plot", "dpi", 80, ["check-params", "plot"]),
@@ -85,7 +85,7 @@ def test_a_new_sensitivity_level_reruns_sensitivity_and_plot(repo):
 def test_each_stage_depends_on_exactly_the_code_it_imports(stage):
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
     module = spec["cmd"].removeprefix("python -m ")
-    declared = {dep for dep in spec["deps"] if dep.startswith("stages/")}
+    declared = {dep for dep in spec["deps"] if dep.startswith(("stages/", "prunelab/"))}
     sections = [name.split(".")[0] for name in spec["params"]] if "params" in spec else None
     assert declared == imported_stage_files(module, sections)
 
@@ -154,7 +154,7 @@ def test_repro_force_leaves_the_lock_unchanged(repo):
 @pytest.mark.parametrize("section, key, value, message", [
     ("data", "n_samples", 0, "data.n_samples = 0: expected an integer in [2, 10**6]"),
     ("data", "test_size", 1.5, "data.test_size = 1.5: expected a number in (0, 1)"),
-    ("model", "hidden_size", -3, "model.hidden_size = -3: expected an integer in [1, 10**5]"),
+    ("model", "hidden_sizes", -3, "model.hidden_sizes = -3: expected a non-empty list of integers in [1, 10**5]"),
     ("train", "lr", "fast", "train.lr = 'fast': expected a number > 0"),
     ("train", "epochs", 2.5, "train.epochs = 2.5: expected an integer in [1, 10**5]"),
     ("prune", "tolerance", -1, "prune.tolerance = -1: expected a number in [0, 1]"),
@@ -209,3 +209,71 @@ def test_exp_run_with_set_param(repo):
     loose = next(dict(zip(header, row)) for row in rows if row[0] == "loose")
     assert loose["prune.tolerance"] == "0.05"
     assert float(loose["global-magnitude.one-shot.max_sparsity_within_tolerance_mean"]) > 0
+
+
+def use_csv(repo):
+    """params.yaml on the example CSV (iris: three classes, labels as names) with two hidden layers."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["data"] = {"source": "csv", "path": "datasets/iris.csv", "target": "species", "random_state": 42,
+                      "test_size": 0.3, "standardize": True}
+    params["model"]["hidden_sizes"] = [8, 4]
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def test_a_csv_dataset_runs_any_depth_and_editing_it_reruns_generate_data(repo):
+    use_csv(repo)
+    ran, _ = repro(repo)
+    assert ran == STAGES
+    header = (repo / "metrics/prune_sweep.csv").read_text().split("\n")[0].split(",")
+    assert {"fc1_sparsity", "fc2_sparsity", "fc3_sparsity", "fc3_empty"} <= set(header)
+    assert json.loads((repo / "metrics/data.json").read_text())["features"] == 4
+    assert "class_2" in json.loads((repo / "metrics/data.json").read_text())["train"]
+    assert {"fc1", "fc2", "fc3"} == {row.split(",")[0] for row in
+                                     (repo / "metrics/sensitivity_aggregate.csv").read_text().split("\n")[1:] if row}
+    commit_all(repo, "iris csv")
+    # Editing the file reruns what reads it; the split changes, so everything downstream reruns.
+    csv_path = repo / "datasets/iris.csv"
+    csv_path.write_text(csv_path.read_text().replace("5.1,3.5,1.4,0.2,setosa", "5.2,3.5,1.4,0.2,setosa", 1))
+    ran, _ = repro(repo)
+    assert ran[:3] == ["check-params", "generate-data", "train"]
+    # A bad edit stops at check-params, before generate-data deletes anything.
+    before = artifact_files(repo)
+    csv_path.write_text(csv_path.read_text().replace("4.9,3,1.4,0.2,setosa", "4.9,n/a,1.4,0.2,setosa", 1))
+    ran, result = repro(repo, check=False)
+    assert result.returncode != 0 and ran == ["check-params"]
+    ours = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert ours == ["error: datasets/iris.csv: line 3, column 'sepal_width' = 'n/a'; expected a finite number "
+                    "(every column but 'species' is a feature)"]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert artifact_files(repo) == before
+
+
+def test_a_make_classification_key_with_another_source_touches_nothing(repo):
+    before = artifact_files(repo)
+    set_param(repo, "data", "source", "digits")
+    ran, result = repro(repo, check=False)
+    assert ran == ["check-params"] and result.returncode != 0
+    assert ("error: params.yaml: data.n_samples is set, but it applies only to data.source make_classification "
+            "and data.source is digits; expected it removed") in result.stderr
+    assert artifact_files(repo) == before
+
+
+# dvc.lock's output md5s before prunelab/ was split from stages/ (commit 90b1345): the default
+# params must still give these bytes.
+BEFORE_THE_SPLIT = {
+    "data/train.npz": "11f0875ae079bad0ea846b9b19136952",
+    "data/test.npz": "e264b39154a6fc0901f171ecfa9d431e",
+    "data/model.pt": "2239efb65cc16d9ca160ade05731874e",
+    "data/models.pt": "ade194131277ab0f73bbdd078319a8df",
+    "metrics/prune_sweep.csv": "c5dd3112c7d63b196ccdd2fe5bb780c7",
+    "metrics/prune.json": "b6775d1bfea4954bf88b75ac91139647",
+    "metrics/sensitivity.csv": "f7b3894cb1eebfdd7e2e6179ce0ac5cc",
+    "metrics/train.json": "216304d0ab8b9de9ec6c56912e7773c9",
+    "metrics/data.json": "523bd8dcfffa1633d91e6ec2a63b4b7a",
+}
+
+
+def test_the_default_outputs_are_those_from_before_the_split():
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    md5s = {out["path"]: out["md5"] for stage in lock.values() for out in stage.get("outs", [])}
+    assert {path: md5s[path] for path in BEFORE_THE_SPLIT} == BEFORE_THE_SPLIT

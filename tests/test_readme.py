@@ -25,7 +25,7 @@ def test_train_metrics_table_is_what_dvc_shows(committed):
 
 
 def test_results_table_is_what_aggregate_prints(committed):
-    assert block("results") == sh(committed, sys.executable, "-m", "stages.aggregate").stdout.strip()
+    assert block("results") == sh(committed, sys.executable, "-m", "stages.results").stdout.strip()
 
 
 def test_costs_block_is_the_committed_csv(committed):

@@ -54,7 +54,7 @@ def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
 
 
 def test_the_width_study_names_its_key_once():
-    assert study.STUDIES["width"][0] == "model.hidden_size"
+    assert study.STUDIES["width"][0] == "model.hidden_sizes"
     assert study.exp_name("width", [16]) == study.exp_name("width", 16) == "width-16"
     assert study.scalar([16]) == study.scalar(16) == 16
 
@@ -69,7 +69,7 @@ def test_user_mistakes_are_one_line(committed, args, message):
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
-TINY = {"data": {"n_samples": 200}, "model": {"hidden_size": 8}, "train": {"epochs": 3, "repeats": 2},
+TINY = {"data": {"n_samples": 200}, "model": {"hidden_sizes": [8]}, "train": {"epochs": 3, "repeats": 2},
         "prune": {"amounts": [0.5, 0.9], "finetune_epochs": 2}, "sensitivity": {"amounts": [0.5]}}
 
 

@@ -13,11 +13,20 @@ from tests.conftest import ENV, ROOT
 
 
 def defaults():
+    """Every key at its default, as validate returns them."""
     return {section: {name: key.default for name, key in keys.items()} for section, keys in SCHEMA.items()}
 
 
+def given_defaults(source="make_classification"):
+    """A params file that sets every key that applies to `source` and has a default (csv's path
+    and target have none)."""
+    return {section: {name: key.default for name, key in keys.items()
+                      if not key.sources or (source in key.sources and key.default != "")}
+            for section, keys in SCHEMA.items()}
+
+
 def with_value(section, key, value):
-    params = defaults()
+    params = given_defaults()
     params[section][key] = value
     return params
 
@@ -41,13 +50,19 @@ def test_committed_params_write_lists_in_block_style():
     ("data", "n_samples", 10**11, "data.n_samples = 100000000000: expected an integer in [2, 10**6]"),
     ("data", "n_samples", "many", "data.n_samples = 'many': expected an integer in [2, 10**6]"),
     ("data", "n_features", 3, "data.n_features = 3: expected an integer in [4, 10**4]"),
-    ("data", "n_classes", 3, "data.n_classes = 3: expected 2"),
+    ("data", "n_classes", 5, "data.n_classes = 5: expected an integer in [2, 4]"),
+    ("data", "source", "mnist", "data.source = 'mnist': expected one of make_classification, breast_cancer, digits, "
+     "wine, iris, csv"),
+    ("data", "standardize", 1, "data.standardize = 1: expected true or false"),
     ("data", "n_clusters_per_class", 3, "data.n_clusters_per_class = 3: expected 1 or 2"),
     ("data", "random_state", -1, "data.random_state = -1: expected an integer in [0, 2**32)"),
     ("data", "test_size", 0, "data.test_size = 0: expected a number in (0, 1)"),
     ("data", "test_size", 1, "data.test_size = 1: expected a number in (0, 1)"),
-    ("model", "hidden_size", 0, "model.hidden_size = 0: expected an integer in [1, 10**5]"),
-    ("model", "hidden_size", 12.5, "model.hidden_size = 12.5: expected an integer in [1, 10**5]"),
+    ("model", "hidden_sizes", 256, "model.hidden_sizes = 256: expected a non-empty list of integers in [1, 10**5]"),
+    ("model", "hidden_sizes", [], "model.hidden_sizes = []: expected a non-empty list of integers in [1, 10**5]"),
+    ("model", "hidden_sizes", [300, 0], "model.hidden_sizes[1] = 0: expected an integer in [1, 10**5]"),
+    ("model", "hidden_sizes", [12.5], "model.hidden_sizes[0] = 12.5: expected an integer in [1, 10**5]"),
+    ("model", "hidden_sizes", [True], "model.hidden_sizes[0] = True: expected an integer in [1, 10**5]"),
     ("train", "seed", True, "train.seed = True: expected an integer in [0, 2**63)"),
     ("train", "epochs", 0, "train.epochs = 0: expected an integer in [1, 10**5]"),
     ("train", "lr", 0, "train.lr = 0: expected a number > 0"),
@@ -98,8 +113,8 @@ def test_unknown_key_unknown_section_and_missing_section():
     with pytest.raises(UserError, match="unknown key train.momentum; known keys: seed, epochs, lr, repeats"):
         validate(params)
     with pytest.raises(UserError, match="unknown section 'optimizer'"):
-        validate({**defaults(), "optimizer": {}})
-    params = defaults()
+        validate({**given_defaults(), "optimizer": {}})
+    params = given_defaults()
     del params["prune"]
     with pytest.raises(UserError, match="missing section 'prune'; expected keys amounts, thresholds, methods"):
         validate(params)
@@ -122,7 +137,7 @@ def test_the_last_seed_must_fit_torch():
 
 
 def test_an_absent_key_takes_its_default():
-    params = defaults()
+    params = given_defaults()
     del params["train"]["epochs"]
     assert validate(params)["train"]["epochs"] == 20
 
@@ -155,3 +170,73 @@ def test_stage_prints_one_line_and_exits_non_zero(tmp_path):
     assert result.returncode == 1
     assert result.stderr == "error: params.yaml: train.lr = -2: expected a number > 0\n"
     assert not (tmp_path / "data/params.ok").exists()
+
+
+def for_source(source, **data):
+    params = given_defaults(source)
+    params["data"]["source"] = source
+    params["data"].update(data)
+    return params
+
+
+@pytest.mark.parametrize("source, extra, message", [
+    ("digits", {"n_samples": 100}, "data.n_samples is set, but it applies only to data.source make_classification "
+     "and data.source is digits; expected it removed"),
+    ("make_classification", {"target": "y"}, "data.target is set, but it applies only to data.source csv"),
+    ("iris", {"path": "datasets/iris.csv"}, "data.path is set, but it applies only to data.source csv"),
+    ("csv", {"path": "datasets/iris.csv"}, "data.source is csv but data.target is not set; expected a column name"),
+    ("csv", {"target": "species"}, "data.source is csv but data.path is not set; expected a path under datasets/"),
+    ("csv", {"path": "elsewhere/iris.csv", "target": "species"},
+     "data.path = 'elsewhere/iris.csv': expected a path under datasets/ ending in .csv"),
+    ("csv", {"path": "datasets/../params.csv", "target": "species"}, "data.path = 'datasets/../params.csv'"),
+    ("make_classification", {"n_classes": 3}, "data.n_classes * data.n_clusters_per_class = 6; expected at most 4"),
+])
+def test_keys_must_fit_the_source(source, extra, message):
+    with pytest.raises(UserError) as raised:
+        validate(for_source(source, **extra))
+    assert str(raised.value).startswith(f"params.yaml: {message}")
+
+
+def test_each_source_accepts_its_own_keys():
+    assert validate(for_source("csv", path="datasets/iris.csv", target="species"))["data"]["target"] == "species"
+    assert validate(for_source("wine", standardize=True))["data"]["standardize"] is True
+    assert validate(for_source("make_classification", n_classes=4, n_clusters_per_class=1))["data"]["n_classes"] == 4
+
+
+BAD_CSV = [
+    ("a,b,label\n1,2,x\n3,4,y\n", "label", 0.3, None),  # fine: the control
+    ("a,b,label\n1,2,x\n3,4,y\n", "species", 0.3, "no column 'species' (data.target); columns: a, b, label"),
+    ("a,b,label\n1,2,x\n3,oops,y\n", "label", 0.3, "line 3, column 'b' = 'oops'; expected a finite number"),
+    ("a,b,label\n1,2,x\n3,,y\n", "label", 0.3, "line 3, column 'b' = ''; expected a finite number"),
+    ("a,b,label\n1,2,x\n3,4,x\n", "label", 0.3, "column 'label' holds 1 class; expected at least 2"),
+    ("a,b,label\n1,2,x\n3,4,y\n", "label", 0.9, "2 rows give 2 test and 0 train rows at test_size 0.9"),
+    ("a,b,label\n1,2,x\n3,4\n", "label", 0.3, "line 3 has 2 fields; expected 3 as in the header"),
+    ("", "label", 0.3, "empty; expected a CSV file with a header row"),
+]
+
+
+@pytest.mark.parametrize("text, target, test_size, message", BAD_CSV)
+def test_a_bad_csv_is_one_line_naming_the_file(tmp_path, monkeypatch, text, target, test_size, message):
+    """check-params loads the file named by data.path, so a bad one stops the run before generate-data."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets/mine.csv").write_text(text)
+    params = for_source("csv", path="datasets/mine.csv", target=target, test_size=test_size)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if message is None:
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: datasets/mine.csv: {message}")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "data/params.ok").exists()
+
+
+def test_a_missing_csv_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(for_source("csv", path="datasets/gone.csv", target="y")))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert result.stderr == "error: datasets/gone.csv: missing; expected a CSV file with a header row\n"

@@ -9,7 +9,7 @@ from tests.conftest import ROOT, imported_modules
 @pytest.fixture
 def sweep_and_curve(workdir):
     (workdir / "metrics").mkdir()
-    for name in ("train.json", "prune_aggregate.csv", "sensitivity_aggregate.csv", "train_curve.csv"):
+    for name in ("data.json", "train.json", "prune_aggregate.csv", "sensitivity_aggregate.csv", "train_curve.csv"):
         (workdir / "metrics" / name).write_text((ROOT / "metrics" / name).read_text())
     return workdir
 

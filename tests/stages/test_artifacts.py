@@ -31,7 +31,8 @@ def test_a_failed_render_leaves_the_old_file(tmp_path):
     ({"x": np.zeros(4), "y": np.zeros(4)}, "x has shape (4,) (float64) and y (4,)"),
     ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "x has shape (4, 2) (float64) and y (3,)"),
     ({"x": np.full((4, 2), "a"), "y": np.zeros(4)}, "x has shape (4, 2) (<U1) and y (4,)"),
-    ({"x": np.zeros((4, 2)), "y": np.array([0, 1, 2, 1])}, "y holds labels other than 0 and 1"),
+    ({"x": np.zeros((4, 2)), "y": np.array([0, 1, -1, 1])}, "y holds labels that are not class numbers"),
+    ({"x": np.zeros((4, 2)), "y": np.array([0, 0.5, 1, 1])}, "y holds labels that are not class numbers"),
 ])
 def test_a_malformed_split_is_named(tmp_path, arrays, problem):
     path = tmp_path / "train.npz"

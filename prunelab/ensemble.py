@@ -1,27 +1,33 @@
 """Many copies of the seed's Net as one batched model: stacked weights, one forward for all.
 
 A stack is a dict of the Net's parameter names to tensors with a leading model dimension
-(fc1.weight: models x hidden x features). The loss is the sum of the models' own losses, so
-each model's gradient is its own; Adam is element-wise, so each model follows its own
-trajectory, as if it were trained alone. Masks (same shapes, 0/1) hold pruned weights at zero.
+(fc1.weight: models x hidden x features), for any depth and any number of outputs. The loss
+is the sum of the models' own losses, so each model's gradient is its own; Adam is
+element-wise, so each model follows its own trajectory, as if it were trained alone. Masks (same shapes, 0/1) hold pruned weights at zero.
 """
 import torch
 from torch import nn
 
-from stages.model import CHECKPOINT_KEYS, Net
+from prunelab.model import Net, layer_names
 
 
-def init_stack(seeds, input_size, hidden_size):
+def init_stack(seeds, input_size, hidden_sizes, output_size=1):
     """The initial weights of Net for each torch seed, exactly as a solo run builds them."""
     states = []
     for seed in seeds:
         torch.manual_seed(seed)
-        states.append(Net(input_size, hidden_size).state_dict())
+        states.append(Net(input_size, hidden_sizes, output_size).state_dict())
     return stack(states)
 
 
 def stack(states):
-    return {key: torch.stack([state[key] for state in states]) for key in CHECKPOINT_KEYS}
+    return {key: torch.stack([state[key] for state in states]) for key in states[0]}
+
+
+def architecture(weights):
+    """(input size, hidden sizes, outputs) of a stack's models."""
+    shapes = [weights[f"{name}.weight"].shape for name in layer_names(weights)]
+    return shapes[0][2], [shape[1] for shape in shapes[:-1]], shapes[-1][1]
 
 
 def unstack(weights, index):
@@ -43,22 +49,44 @@ def apply(weights, masks):
 
 
 def forward(weights, x):
-    """Outputs of every model on x: models x samples x 1."""
-    hidden = torch.relu(torch.matmul(x, weights["fc1.weight"].transpose(1, 2)) + weights["fc1.bias"][:, None, :])
-    return torch.sigmoid(torch.matmul(hidden, weights["fc2.weight"].transpose(1, 2)) + weights["fc2.bias"][:, None, :])
+    """Outputs of every model on x: models x samples x outputs (a sigmoid for one output, else logits)."""
+    names = layer_names(weights)
+    out = x
+    for index, name in enumerate(names):
+        out = torch.matmul(out, weights[f"{name}.weight"].transpose(1, 2)) + weights[f"{name}.bias"][:, None, :]
+        if index < len(names) - 1:
+            out = torch.relu(out)
+    return torch.sigmoid(out) if out.shape[-1] == 1 else out
+
+
+def model_losses(outputs, y):
+    """Each model's own loss, reduced as nn.BCELoss (one output) or nn.CrossEntropyLoss reduces
+    it: a batched mean over both dims rounds differently, and Adam amplifies that where
+    gradients are near zero."""
+    if outputs.shape[-1] == 1:
+        return [nn.functional.binary_cross_entropy(output, y) for output in outputs]
+    target = y.view(-1).long()
+    return [nn.functional.cross_entropy(output, target) for output in outputs]
 
 
 @torch.no_grad()
 def evaluate(weights, x, y, chunk=256):
-    """(accuracies, BCE losses) of every model, as float64 numpy arrays, chunked to bound memory."""
+    """(accuracies, losses: BCE or cross-entropy) of every model, as float64 numpy arrays, chunked to bound memory."""
     accuracies, losses = [], []
     for start in range(0, size(weights), chunk):
         part = {key: value[start:start + chunk] for key, value in weights.items()}
         outputs = forward(part, x)
-        target = y.expand_as(outputs)
+        if outputs.shape[-1] == 1:
+            target = y.expand_as(outputs)
+            correct = ((outputs > 0.5).float() == target).sum(dim=(1, 2))
+            loss = nn.functional.binary_cross_entropy(outputs, target, reduction="none").mean(dim=(1, 2))
+        else:
+            target = y.view(-1).long()
+            correct = (outputs.argmax(dim=2) == target).sum(dim=1)
+            loss = torch.stack([nn.functional.cross_entropy(output, target) for output in outputs])
         # Count, then divide in float64: a float32 mean turns 693/750 into 0.92400002.
-        accuracies.append(((outputs > 0.5).float() == target).sum(dim=(1, 2)).double() / len(y))
-        losses.append(nn.functional.binary_cross_entropy(outputs, target, reduction="none").mean(dim=(1, 2)))
+        accuracies.append(correct.double() / len(y))
+        losses.append(loss)
     return torch.cat(accuracies).numpy(), torch.cat(losses).double().numpy()
 
 
@@ -69,13 +97,14 @@ ACTIVATION_BUDGET = 2**19
 
 
 def models_per_batch(samples, hidden):
+    """hidden: the hidden neurons of one model, over all its hidden layers."""
     return max(1, ACTIVATION_BUDGET // (samples * hidden))
 
 
 def train_in_batches(weights, x, y, epochs, lr, masks=None, after_epoch=None):
     """train() over as many models at a time as fit ACTIVATION_BUDGET; each model's result is its
     own either way. after_epoch sees the first batch only."""
-    step = models_per_batch(len(x), weights["fc1.weight"].shape[1])
+    step = models_per_batch(len(x), sum(architecture(weights)[1]))
     parts = []
     for start in range(0, size(weights), step):
         part = {key: value[start:start + step] for key, value in weights.items()}
@@ -85,7 +114,7 @@ def train_in_batches(weights, x, y, epochs, lr, masks=None, after_epoch=None):
 
 
 def train(weights, x, y, epochs, lr, masks=None, after_epoch=None):
-    """Full-batch Adam on BCE, every model at once; returns the trained stack.
+    """Full-batch Adam on BCE (one output) or cross-entropy, every model at once; returns the trained stack.
 
     With masks, pruned weights are zero in the forward pass (so their gradient is zero) and
     are zeroed again after each step, so Adam cannot regrow them.
@@ -95,9 +124,7 @@ def train(weights, x, y, epochs, lr, masks=None, after_epoch=None):
     for epoch in range(1, epochs + 1):
         optimizer.zero_grad()
         outputs = forward(apply(params, masks) if masks else params, x)
-        # One BCE per model, reduced as nn.BCELoss reduces it: a batched mean over both dims
-        # rounds differently, and Adam amplifies that where gradients are near zero.
-        sum(nn.functional.binary_cross_entropy(output, y) for output in outputs).backward()
+        sum(model_losses(outputs, y)).backward()
         optimizer.step()
         if masks:
             with torch.no_grad():

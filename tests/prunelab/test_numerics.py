@@ -1,4 +1,4 @@
-"""Pinned numerics (stages/numerics.py): the committed dvc.lock on a machine that is not ours.
+"""Pinned numerics (prunelab/numerics.py): the committed dvc.lock on a machine that is not ours.
 
 Another CPU is emulated by the variables with which the libraries choose their kernels: MKL's
 branch, ATen's capability, OpenBLAS's core type, thread counts. Under each, the computing
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from stages.numerics import PINNED
+from prunelab.numerics import PINNED
 from tests.conftest import BIN, ENV, ROOT, repro, sh
 
 # Each line is one other machine; every value named in the README's Determinism section
@@ -29,7 +29,7 @@ MACHINES = [
 # What a stage sees of its libraries once `stages` is imported: read back, not assumed.
 PROBE = """
 import os, json, stages, numpy, torch, threadpoolctl
-from stages.model import use_one_thread
+from prunelab.model import use_one_thread
 use_one_thread()
 capability = torch.backends.cpu.get_cpu_capability()
 blas = [{k: pool[k] for k in ("internal_api", "architecture", "num_threads")}
@@ -41,7 +41,7 @@ print(json.dumps({"env": {k: os.environ.get(k) for k in %r}, "capability": capab
 
 def run_on(machine, repo, *args, timeout=900):
     """Run a command in repo as it would run on `machine`: the test's environment without any
-    variable that stages/numerics.py pins, plus the machine's own (absent means unset)."""
+    variable that prunelab/numerics.py pins, plus the machine's own (absent means unset)."""
     env = {key: value for key, value in ENV.items() if key not in PINNED}
     result = subprocess.run(args, cwd=repo, env={**env, "PYTHONPATH": str(ROOT), **machine}, capture_output=True,
                             text=True, timeout=timeout)
@@ -74,7 +74,7 @@ runpy.run_module("stages.train", run_name="__main__")
 
 
 def test_without_the_pins_the_emulated_machines_do_change_the_bits(workdir):
-    """The control: the emulation is real, so the test below could fail without stages/numerics.py."""
+    """The control: the emulation is real, so the test below could fail without prunelab/numerics.py."""
     run_on({}, workdir, sys.executable, "-m", "stages.generate_data")
     digests = set()
     for machine in ({"MKL_CBWR": "AVX2"}, {"MKL_CBWR": "COMPATIBLE"}, {"ATEN_CPU_CAPABILITY": "default"}):

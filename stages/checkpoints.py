@@ -1,35 +1,12 @@
-"""The seed's network, its evaluation, and its plain checkpoint."""
-import io
+"""Checkpoints and data splits as tensors: the pipeline's torch artifacts, checked on load."""
 import pickle
 import zipfile
 
 import torch
-from torch import nn
 
+from prunelab.model import as_tensors, layer_names, serialized
 from stages import UserError
 from stages.artifacts import REBUILD, load_split, write_bytes
-
-CHECKPOINT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
-
-
-class Net(nn.Module):
-    """The seed's MLP: Linear -> ReLU -> Linear -> Sigmoid."""
-
-    def __init__(self, input_size, hidden_size, output_size=1):
-        super().__init__()
-        self.fc1 = nn.Linear(input_size, hidden_size)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(hidden_size, output_size)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):
-        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
-
-
-def use_one_thread():
-    # Float sums can differ with the thread count; one thread makes results independent of
-    # the machine's core count, and at this size threads only add overhead.
-    torch.set_num_threads(1)
 
 
 def load_splits():
@@ -42,21 +19,8 @@ def load_splits():
     return (x_train, y_train), (x_test, y_test)
 
 
-def as_tensors(x, y):
-    """Features and labels as the seed converts them: float32, labels as a column."""
-    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
-
-
-def serialized(tensors):
-    """torch.save bytes of a dict of tensors. In memory: torch.save embeds the file name, so
-    saving straight to a temporary name would make the bytes depend on it."""
-    buffer = io.BytesIO()
-    torch.save({key: value.detach().clone() for key, value in tensors.items()}, buffer)
-    return buffer.getvalue()
-
-
 def save_checkpoint(path, state):
-    """A plain state_dict (Net's keys) to path."""
+    """A plain state_dict (Net's keys: fc1.weight, fc1.bias, fc2.weight, ...) to path."""
     write_bytes(path, serialized(state))
 
 
@@ -67,27 +31,37 @@ def save_stack(path, weights, seeds):
 
 def load_stack(path, input_size):
     """(stacked weights, seeds) from save_stack's file, checked against the data's width."""
-    keys = ("seeds",) + CHECKPOINT_KEYS
-    expected = f"the stacked models of stage train, with keys {', '.join(keys)}; {REBUILD}"
+    expected = f"the stacked models of stage train: seeds and fc1.weight, fc1.bias, fc2.weight, ...; {REBUILD}"
     try:
         state = torch.load(path, weights_only=True)
     except FileNotFoundError:
         raise UserError(f"{path}: missing; expected {expected}") from None
     except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
         raise UserError(f"{path}: unreadable ({type(err).__name__}); expected {expected}") from None
-    if not isinstance(state, dict) or sorted(state) != sorted(keys):
+    if not isinstance(state, dict) or "seeds" not in state:
         raise UserError(f"{path}: wrong keys; expected {expected}")
     seeds = state.pop("seeds")
+    layers = layer_names(state)
+    if not layers or sorted(state) != sorted(f"fc{index}.{kind}" for index in range(1, len(layers) + 1)
+                                             for kind in ("weight", "bias")):
+        raise UserError(f"{path}: wrong keys; expected {expected}")
     if not isinstance(seeds, torch.Tensor) or seeds.dtype != torch.int64:
         raise UserError(f"{path}: seeds is not an int64 tensor; expected {expected}")
     if not all(isinstance(value, torch.Tensor) and value.is_floating_point() for value in state.values()):
         raise UserError(f"{path}: a value is not a float tensor; expected {expected}")
-    models, hidden = state["fc1.weight"].shape[:2] if state["fc1.weight"].dim() == 3 else (0, 0)
-    shapes = {"fc1.weight": (models, hidden, input_size), "fc1.bias": (models, hidden),
-              "fc2.weight": (models, 1, hidden), "fc2.bias": (models, 1)}
-    if models == 0 or tuple(seeds.shape) != (models,) or any(tuple(state[key].shape) != shape
-                                                             for key, shape in shapes.items()):
+    if not _shapes_chain(state, layers, len(seeds), input_size):
         found = {key: tuple(value.shape) for key, value in state.items()}
         raise UserError(f"{path}: shapes {found} do not fit {len(seeds)} seeds and {input_size} input features; "
                         f"{REBUILD}")
     return state, seeds.tolist()
+
+
+def _shapes_chain(state, layers, models, input_size):
+    """Each layer takes the previous one's outputs (the first, the data's features), per model."""
+    fan_in = input_size
+    for layer in layers:
+        weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
+        if weight.dim() != 3 or tuple(weight.shape[::2]) != (models, fan_in) or tuple(bias.shape) != weight.shape[:2]:
+            return False
+        fan_in = weight.shape[1]
+    return models > 0

@@ -8,10 +8,10 @@ import torch
 import yaml
 from torch.nn.utils import prune
 
+from prunelab.model import Net, as_tensors
 from stages import UserError, generate_data, prune_sweep, train
-from stages.model import Net, as_tensors
-from tests.conftest import evaluate
 from stages.artifacts import load_split
+from tests.conftest import evaluate
 
 
 def set_prune(**values):

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch.nn.utils import prune
 
+from prunelab.model import Net, as_tensors
 from stages import generate_data, sensitivity, train
 from stages.artifacts import load_split
-from stages.model import Net, as_tensors
 from tests.conftest import evaluate
 
 

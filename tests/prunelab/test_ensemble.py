@@ -1,10 +1,10 @@
-"""stages/ensemble.py: a stack of seeds trains, inits and evaluates as each seed's Net alone would."""
+"""prunelab/ensemble.py: a stack of seeds trains, inits and evaluates as each seed's Net alone would."""
 import pytest
 import torch
 from torch import nn
 
-from stages import ensemble
-from stages.model import Net
+from prunelab import ensemble
+from prunelab.model import Net
 from tests.conftest import evaluate
 
 FEATURES, HIDDEN, EPOCHS, LR = 6, 16, 6, 0.01

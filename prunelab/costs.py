@@ -9,9 +9,9 @@ import gzip
 
 import torch
 
-from stages.ensemble import unstack
-from stages.model import serialized
-from stages.pruning import PRUNED_LAYERS, live_neurons, shrink
+from prunelab.ensemble import size, unstack
+from prunelab.model import layer_names, serialized
+from prunelab.pruning import shrink
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,7 +29,7 @@ def csr_bytes(state):
     other parameters dense: the array bytes, without a file format's overhead."""
     total = 0
     for key, value in state.items():
-        if key.split(".")[0] in PRUNED_LAYERS and key.endswith(".weight"):
+        if key.endswith(".weight"):
             nonzero = int((value != 0).sum())
             total += 4 * nonzero + 4 * nonzero + 4 * (value.shape[0] + 1)
         else:
@@ -44,12 +44,13 @@ def report(state):
     row = {"sparsity": 1 - nonzero / total, "nonzero_params": nonzero, "total_params": total,
            "compression": total / nonzero if nonzero else float("inf")}
     dense_macs = macs = 0
-    for layer in PRUNED_LAYERS:
+    # Per layer, for every depth; a layer's nonzero weights are also its multiply-adds per sample.
+    for layer in layer_names(state):
         weight = state[f"{layer}.weight"]
         kept = int((weight != 0).sum())
         row[f"{layer}_nonzero_weights"] = kept
         row[f"{layer}_sparsity"] = 1 - kept / weight.numel()
-        row[f"{layer}_empty"] = int(kept == 0)  # global pruning can empty fc2 before fc1
+        row[f"{layer}_empty"] = int(kept == 0)  # global pruning can empty the output layer first
         dense_macs += weight.numel()
         macs += kept
     checkpoint = serialized(state)
@@ -57,7 +58,7 @@ def report(state):
     row.update({
         "macs": macs,
         "speedup": dense_macs / macs if macs else float("inf"),
-        "hidden_width": int(live_neurons(state).sum()),
+        "hidden_width": sum(small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]),
         "checkpoint_bytes": len(checkpoint),
         "gzip_bytes": len(gzip.compress(checkpoint, compresslevel=6, mtime=0)),
         "csr_bytes": csr_bytes(state),
@@ -68,4 +69,4 @@ def report(state):
 
 def reports(weights):
     """One cost row per model of a stack of (masked) weights."""
-    return [report(unstack(weights, index)) for index in range(len(weights["fc1.weight"]))]
+    return [report(unstack(weights, index)) for index in range(size(weights))]

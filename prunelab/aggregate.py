@@ -1,13 +1,10 @@
 """Across seeds: mean and std per group of sweep rows, and the study's summaries.
 
 std is the sample standard deviation (ddof=1, as pandas computes it); with one seed it is
-0.0, not undefined. `python -m stages.aggregate` prints the README's results table from
-metrics/prune.json.
+0.0, not undefined.
 """
 import numpy as np
 
-from stages import run
-from stages.artifacts import read_json
 
 # Accuracies are ratios of counts; this absorbs float error in `dense - tolerance`.
 EPS = 1e-9
@@ -68,24 +65,3 @@ def summary(rows, dense_by_seed, tolerance):
         for name in SUMMARIES:
             entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([one[name] for one in per_seed])
     return result
-
-
-def markdown_table(path="metrics/prune.json"):
-    """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
-    metrics = read_json(path, "dense_accuracy_mean")
-    regimes = list(dict.fromkeys(regime for value in metrics.values() if isinstance(value, dict)
-                                 for regime in value))
-    lines = [f"| method | {' | '.join(regimes)} |", "|---|" + "---|" * len(regimes)]
-    for method, value in metrics.items():
-        if isinstance(value, dict):
-            cells = []
-            for regime in regimes:
-                entry = value.get(regime)
-                cells.append(f"{entry['max_sparsity_within_tolerance_mean']:.1%} ± "
-                             f"{entry['max_sparsity_within_tolerance_std']:.1%}" if entry else "")
-            lines.append(f"| {method} | {' | '.join(cells)} |")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    run(lambda: print(markdown_table()))

@@ -1,4 +1,4 @@
-"""stages/aggregate.py: group statistics against pandas, the sweep's aggregate files, seed summaries."""
+"""prunelab/aggregate.py: group statistics against pandas, the sweep's aggregate files, seed summaries."""
 import json
 
 import numpy as np
@@ -7,9 +7,10 @@ import pytest
 import torch
 import yaml
 
-from stages import aggregate, generate_data, prune_sweep, train
+from prunelab import aggregate
+from prunelab.model import Net, as_tensors
+from stages import generate_data, prune_sweep, train
 from stages.artifacts import load_split
-from stages.model import Net, as_tensors
 from tests.conftest import evaluate
 
 KEYS = ["method", "regime", "level_by", "level"]
@@ -75,7 +76,7 @@ def dense_accuracies(path, params):
     x, y = as_tensors(*load_split(str(path / "data/test.npz")))
     dense = {}
     for index, seed in enumerate(state.pop("seeds").tolist()):
-        model = Net(x.shape[1], params["model"]["hidden_size"])
+        model = Net(x.shape[1], params["model"]["hidden_sizes"])
         model.load_state_dict({key: value[index] for key, value in state.items()})
         dense[seed] = evaluate(model, x, y)[0]
     return dense

@@ -1,12 +1,12 @@
-"""stages/pruning.py: every method's masks against hand-written ones and torch's own pruning,
+"""prunelab/pruning.py: every method's masks against hand-written ones and torch's own pruning,
 nesting and reproducibility, the amount <-> threshold conversion, and shrinking to a narrower Net."""
 import numpy as np
 import pytest
 import torch
 from torch.nn.utils import prune
 
-from stages import pruning
-from stages.model import Net
+from prunelab import pruning
+from prunelab.model import Net
 from stages.schema import HIGH_AMOUNTS, SEED_AMOUNTS
 
 SWEEP = SEED_AMOUNTS + HIGH_AMOUNTS

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from stages import ensemble
+from prunelab import ensemble
 
 
 @dataclass
@@ -95,10 +95,10 @@ def lottery_ticket(study, method):
     """Frankle & Carbin 2019: each level's mask on the initial weights, retrained as train did;
     control: the same mask on a fresh random initialisation."""
     _, masks = _pruned(study, method)
-    hidden, features = study.trained["fc1.weight"].shape[1:]
-    initial = ensemble.init_stack(study.seeds, features, hidden)
+    shape = ensemble.architecture(study.trained)
+    initial = ensemble.init_stack(study.seeds, *shape)
     control_seeds = [int(study.rng(seed, 1).integers(2**62)) for seed in study.seeds]
-    control = ensemble.init_stack(control_seeds, features, hidden)
+    control = ensemble.init_stack(control_seeds, *shape)
     result = {}
     for name, start in (("lottery-ticket", initial), ("lottery-reinit", control)):
         weights = ensemble.apply(ensemble.repeat(start, study.n_levels), masks)

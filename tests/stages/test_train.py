@@ -7,11 +7,12 @@ import pytest
 import torch
 from torch import nn
 
+from prunelab.ensemble import init_stack, unstack
+from prunelab.model import Net, as_tensors
 from stages import UserError, generate_data, train
-from stages.ensemble import init_stack, unstack
-from stages.model import CHECKPOINT_KEYS, Net, as_tensors, load_stack, save_stack
-from tests.conftest import evaluate
 from stages.artifacts import load_split
+from stages.checkpoints import load_stack, save_stack
+from tests.conftest import evaluate
 
 
 class SeedNet(nn.Module):
@@ -50,7 +51,7 @@ def data(workdir):
 
 
 def test_a_single_seed_run_equals_the_seed_scripts_run(data):
-    weights, curve = train.train(*data, hidden_size=16, seeds=[3], epochs=8, lr=0.01)
+    weights, curve = train.train(*data, hidden_sizes=[16], seeds=[3], epochs=8, lr=0.01)
     reference = seed_script_run(data[0], data[1].view(-1), seed=3, hidden_size=16, epochs=8, lr=0.01)
     for key, value in reference.state_dict().items():
         # Batched matmul kernels round differently from nn.Linear's: equal to float rounding.
@@ -59,7 +60,7 @@ def test_a_single_seed_run_equals_the_seed_scripts_run(data):
 
 
 def test_each_seed_of_a_batch_matches_its_solo_run(data):
-    weights, _ = train.train(*data, hidden_size=16, seeds=[4, 5, 6], epochs=8, lr=0.01)
+    weights, _ = train.train(*data, hidden_sizes=[16], seeds=[4, 5, 6], epochs=8, lr=0.01)
     for index, seed in enumerate([4, 5, 6]):
         reference = seed_script_run(data[0], data[1].view(-1), seed=seed, hidden_size=16, epochs=8, lr=0.01)
         for key, value in reference.state_dict().items():
@@ -114,7 +115,7 @@ def test_stack_round_trip(tmp_path):
     (lambda path: path.write_bytes(b"not a checkpoint"), "unreadable"),
     (lambda path: path.unlink(), "missing"),
     (lambda path: torch.save({"weight": torch.zeros(2)}, path), "wrong keys"),
-    (lambda path: torch.save({"seeds": torch.tensor([0]), **dict.fromkeys(CHECKPOINT_KEYS, 1)}, path),
+    (lambda path: torch.save({"seeds": torch.tensor([0]), **dict.fromkeys(("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"), 1)}, path),
      "a value is not a float tensor"),
     (lambda path: torch.save({"seeds": [0], **init_stack([0], 5, 4)}, path), "seeds is not an int64 tensor"),
     (lambda path: torch.save({"seeds": torch.tensor([0, 1]), **init_stack([0], 5, 4)}, path), "shapes"),

@@ -1,4 +1,4 @@
-"""stages/costs.py: the cost columns of a pruned model, checked against hand counts, the documented
+"""prunelab/costs.py: the cost columns of a pruned model, checked against hand counts, the documented
 CSR formula, and torch.save / torch.nn.utils.prune run independently."""
 import gzip
 import io
@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch.nn.utils import prune
 
-from stages import costs
-from stages.ensemble import stack
-from stages.model import Net
+from prunelab import costs
+from prunelab.ensemble import stack
+from prunelab.model import Net
 
 
 def hand_state():

@@ -1,13 +1,13 @@
-"""stages/regimes.py: one-shot, fine-tune, iterative and lottery-ticket stacks on a small study."""
+"""prunelab/regimes.py: one-shot, fine-tune, iterative and lottery-ticket stacks on a small study."""
 import zlib
 
 import numpy as np
 import pytest
 import torch
 
-from stages import ensemble
-from stages.pruning import METHODS
-from stages.regimes import REGIMES, Study, fine_tune, iterative, lottery_ticket, one_shot
+from prunelab import ensemble
+from prunelab.pruning import METHODS
+from prunelab.regimes import REGIMES, Study, fine_tune, iterative, lottery_ticket, one_shot
 
 SEEDS, AMOUNTS, FEATURES, HIDDEN = [0, 1, 2], [0.0, 0.5, 0.9], 6, 16
 TRAIN_EPOCHS, TRAIN_LR, RANDOM_SEED = 15, 0.01, 4

@@ -1,0 +1,61 @@
+"""The MLP (the seed's Net at its default size), its tensors, and its checkpoint bytes.
+
+Layers are named fc1, fc2, ... from input to output, so a plain state_dict of the seed's
+one-hidden-layer Net (fc1.weight, fc1.bias, fc2.weight, fc2.bias) loads into Net(n, [256]).
+"""
+import io
+
+import torch
+from torch import nn
+
+
+def layer_names(state):
+    """The Linear layers of a state_dict (or stack), input to output: fc1, fc2, ... (fc10 after fc9)."""
+    names = {key.split(".")[0] for key in state if key.startswith("fc")}
+    return sorted(names, key=lambda name: int(name[2:]))
+
+
+def outputs_for(classes):
+    """Two classes keep the seed's single sigmoid output; more get one output (logit) per class."""
+    return 1 if classes == 2 else classes
+
+
+class Net(nn.Module):
+    """Linear -> ReLU -> ... -> Linear, then Sigmoid for one output (the seed's Net with hidden
+    [256]); with one output per class it returns the logits (softmax is in the loss)."""
+
+    def __init__(self, input_size, hidden_sizes, output_size=1):
+        super().__init__()
+        widths = [input_size, *([hidden_sizes] if isinstance(hidden_sizes, int) else hidden_sizes), output_size]
+        # Created in order, so torch's random stream initialises fc1 first, as the seed's Net does.
+        for index, (fan_in, fan_out) in enumerate(zip(widths, widths[1:]), start=1):
+            setattr(self, f"fc{index}", nn.Linear(fan_in, fan_out))
+        self.layers = len(widths) - 1
+        self.relu = nn.ReLU()
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        for index in range(1, self.layers):
+            x = self.relu(getattr(self, f"fc{index}")(x))
+        x = getattr(self, f"fc{self.layers}")(x)
+        return self.sigmoid(x) if x.shape[-1] == 1 else x
+
+
+def use_one_thread():
+    # Float sums can differ with the thread count; one thread makes results independent of
+    # the machine's core count, and at this size threads only add overhead.
+    torch.set_num_threads(1)
+
+
+def as_tensors(x, y):
+    """Features and labels as the seed converts them: float32, labels as a column (class numbers
+    for more than two classes, read back with .long())."""
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
+
+
+def serialized(tensors):
+    """torch.save bytes of a dict of tensors. In memory: torch.save embeds the file name, so
+    saving straight to a temporary name would make the bytes depend on it."""
+    buffer = io.BytesIO()
+    torch.save({key: value.detach().clone() for key, value in tensors.items()}, buffer)
+    return buffer.getvalue()

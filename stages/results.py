@@ -1,0 +1,25 @@
+"""The README's results table from metrics/prune.json: `python -m stages.results`."""
+from stages import run
+from stages.artifacts import read_json
+
+
+def markdown_table(path="metrics/prune.json"):
+    """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
+    metrics = read_json(path, "dense_accuracy_mean")
+    regimes = list(dict.fromkeys(regime for value in metrics.values() if isinstance(value, dict)
+                                 for regime in value))
+    lines = [f"| method | {' | '.join(regimes)} |", "|---|" + "---|" * len(regimes)]
+    for method, value in metrics.items():
+        if isinstance(value, dict):
+            cells = []
+            for regime in regimes:
+                entry = value.get(regime)
+                cells.append(f"{entry['max_sparsity_within_tolerance_mean']:.1%} ± "
+                             f"{entry['max_sparsity_within_tolerance_std']:.1%}" if entry else "")
+            lines.append(f"| {method} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+
+if __name__ == "__main__":
+    run(lambda: print(markdown_table()))

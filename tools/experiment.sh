@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run one experiment in a temporary clone of the committed HEAD (the working tree stays clean)
+# and keep its results under docs/results/NAME/: the results table, prune.json and the
+# accuracy-vs-sparsity figure, with the command that made them.
+#   tools/experiment.sh NAME [-S key=value ...]     (the venv first on PATH)
+set -euo pipefail
+name=$1; shift
+root=$(git rev-parse --show-toplevel)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git clone -q "$root" "$work/repo"
+cd "$work/repo"
+dvc exp run -q -n "$name" "$@"
+out="$root/docs/results/$name"
+mkdir -p "$out"
+cp metrics/plots/accuracy_vs_sparsity.png metrics/prune.json metrics/prune_aggregate.csv metrics/train.json \
+   metrics/data.json "$out/"
+python -m stages.results > "$out/results.md"
+printf 'tools/experiment.sh %s' "$name" > "$out/command.txt"
+printf " '%s'" "$@" >> "$out/command.txt"
+printf '\n(commit %s)\n' "$(git rev-parse --short HEAD)" >> "$out/command.txt"
+cat "$out/results.md"
