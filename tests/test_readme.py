@@ -9,10 +9,14 @@ from stages.schema import markdown_table
 from tests.conftest import ROOT, dvc, sh
 
 
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def block(name):
-    text = (ROOT / "README.md").read_text()
+    """A quoted block, from the README or the docs/ pages it links to."""
+    text = "\n".join(path.read_text() for path in DOCS)
     match = re.search(rf"<!-- {name} -->\n(.*?)<!-- /{name} -->", text, re.S)
-    assert match, f"README has no <!-- {name} --> block"
+    assert match, f"README and docs/ have no <!-- {name} --> block"
     return match.group(1).strip().removeprefix("```").removesuffix("```").strip()
 
 
@@ -38,7 +42,7 @@ def test_costs_block_is_the_committed_csv(committed):
 
 def test_the_costs_command_is_the_one_the_readme_names():
     assert ("`awk -F, 'NR == 1 || ($1 == \"global-magnitude\" && $2 == \"one-shot\" && $3 == 0 && $6 >= 0.5)' "
-            "metrics/prune_sweep.csv | cut -d, -f6,8,9,11,14,17,18,19,21,22,23,25`") in (ROOT / "README.md").read_text()
+            "metrics/prune_sweep.csv | cut -d, -f6,8,9,11,14,17,18,19,21,22,23,25`") in "\n".join(p.read_text() for p in DOCS)
 
 
 @pytest.mark.parametrize("name, pattern", [("bench", r"defaults / single-seed one-shot: \d+\.\d+x"),
