@@ -9,6 +9,7 @@ from torch.nn.utils import prune
 
 from prunelab import costs, ensemble, pruning
 from prunelab.model import Net, layer_names
+from tests.conftest import SeedNet
 
 T = torch.tensor
 
@@ -165,14 +166,6 @@ def test_costs_and_shrink_cover_every_layer_of_a_deeper_net():
 
 
 def test_the_default_checkpoint_loads_into_the_seeds_net():
-    class SeedNet(nn.Module):  # the seed script's class, verbatim in structure
-        def __init__(self, input_size, hidden_size, output_size):
-            super().__init__()
-            self.fc1 = nn.Linear(input_size, hidden_size)
-            self.relu = nn.ReLU()
-            self.fc2 = nn.Linear(hidden_size, output_size)
-            self.sigmoid = nn.Sigmoid()
-
     torch.manual_seed(5)
     ours = Net(25, [256]).state_dict()
     torch.manual_seed(5)

@@ -12,21 +12,7 @@ from prunelab.model import Net, as_tensors
 from stages import UserError, generate_data, train
 from stages.artifacts import load_split
 from stages.checkpoints import load_stack, save_stack
-from tests.conftest import evaluate
-
-
-class SeedNet(nn.Module):
-    """The seed report's class, as a user's notebook has it."""
-
-    def __init__(self, input_size, hidden_size, output_size):
-        super().__init__()
-        self.fc1 = nn.Linear(input_size, hidden_size)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(hidden_size, output_size)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):
-        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
+from tests.conftest import SeedNet, evaluate
 
 
 def seed_script_run(x_train, y_train, seed, hidden_size, epochs, lr):
