@@ -65,7 +65,17 @@ def exp_name(study, value):
 
 def scalar(value):
     """A param value as a number for the axes: 16 or [16] (one hidden layer) -> 16."""
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
+    return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
+
+
+def as_key(value):
+    """A value as a dict key: a list of hidden sizes becomes a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def as_param(value):
+    """A value as params.yaml holds it: a tuple of hidden sizes becomes a list again."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def param(params, key):
@@ -100,7 +110,7 @@ def study_experiments(study, values=None):
     """The study's params key and {value: its experiment on this commit, or None}."""
     key, default = STUDIES[study]
     found = experiments(json.loads(dvc("exp", "show", "--json")), head())
-    return key, {value: found.get(exp_name(study, value)) for value in values or default}
+    return key, {as_key(value): found.get(exp_name(study, value)) for value in values or default}
 
 
 def states(study, values):
@@ -119,12 +129,12 @@ def queue(study, values, jobs, force, timeout):
     # A queued experiment also carries uncommitted edits of tracked files: reuse only from a clean tree.
     force = force or bool(sh("git", "status", "--porcelain", "--untracked-files=no").strip())
     stale = [exp_name(study, value) for value, exp in existing.items()
-             if exp and (force or exp[0] != "success" or param(exp[2], key) != value)]
+             if exp and (force or exp[0] != "success" or param(exp[2], key) != as_param(value))]
     if stale:
         dvc("exp", "remove", *stale)
     todo = [value for value, exp in existing.items() if not exp or exp_name(study, value) in stale]
     for value in todo:
-        dvc("exp", "run", "--queue", "-n", exp_name(study, value), "-S", f"{key}={json.dumps(value)}")
+        dvc("exp", "run", "--queue", "-n", exp_name(study, value), "-S", f"{key}={json.dumps(as_param(value))}")
     print(f"{study}: {len(todo)} queued, {len(existing) - len(todo)} reused", file=sys.stderr)
     if todo:
         dvc("queue", "start", "-j", str(jobs))
