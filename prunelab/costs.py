@@ -9,7 +9,8 @@ import gzip
 
 import torch
 
-from prunelab.ensemble import size, unstack
+from prunelab.compute import parallel_map
+from prunelab.stacks import size, unstack
 from prunelab.model import layer_names, serialized
 from prunelab.pruning import shrink
 
@@ -68,5 +69,5 @@ def report(state):
 
 
 def reports(weights):
-    """One cost row per model of a stack of (masked) weights."""
-    return [report(unstack(weights, index)) for index in range(size(weights))]
+    """One cost row per model of a stack of (masked) weights, over the workers (zlib releases the GIL)."""
+    return parallel_map(lambda index: report(unstack(weights, index)), range(size(weights)))

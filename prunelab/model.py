@@ -41,12 +41,6 @@ class Net(nn.Module):
         return self.sigmoid(x) if x.shape[-1] == 1 else x
 
 
-def use_one_thread():
-    # Float sums can differ with the thread count; one thread makes results independent of
-    # the machine's core count, and at this size threads only add overhead.
-    torch.set_num_threads(1)
-
-
 def as_tensors(x, y):
     """Features and labels as the seed converts them: float32, labels as a column (class numbers
     for more than two classes, read back with .long())."""

@@ -19,6 +19,14 @@ def load_splits():
     return (x_train, y_train), (x_test, y_test)
 
 
+def device_for(name):
+    """The torch device train.device names, checked before anything is written."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("train.device: cuda, but torch finds no CUDA GPU on this machine "
+                        f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'}); expected cpu here")
+    return torch.device(name)
+
+
 def save_checkpoint(path, state):
     """A plain state_dict (Net's keys: fc1.weight, fc1.bias, fc2.weight, ...) to path."""
     write_bytes(path, serialized(state))

@@ -7,14 +7,15 @@ counts are over ALL parameters.
 """
 from pathlib import Path
 
-from prunelab import aggregate, ensemble
+from prunelab import aggregate, compute, stacks
 from prunelab.costs import reports
-from prunelab.model import layer_names, serialized, use_one_thread
+from prunelab.model import layer_names, serialized
+from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES, Study
 from stages import run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
-from stages.checkpoints import load_splits, load_stack
+from stages.checkpoints import device_for, load_splits, load_stack
 
 STRUCTURED_DIR = "data/structured"
 GROUPED_BY = ("method", "regime", "level_by", "level")
@@ -29,8 +30,8 @@ def levels_of(prune):
 def per_seed_levels(trained, levels):
     """For each model, the fraction removed and the magnitude threshold of every level."""
     amounts, thresholds = [], []
-    for index in range(ensemble.size(trained)):
-        state = ensemble.unstack(trained, index)
+    for index in range(stacks.size(trained)):
+        state = stacks.unstack(trained, index)
         amounts.append([value if kind == "amount" else amount_for_threshold(state, value) for kind, value in levels])
         thresholds.append([value if kind == "threshold" else threshold_for_amount(state, value)
                            for kind, value in levels])
@@ -39,32 +40,33 @@ def per_seed_levels(trained, levels):
 
 def sweep(study, thresholds, levels, methods, regimes, x_test, y_test):
     rows = []
-    for method in methods:
-        for regime in regimes:
-            for name, weights in REGIMES[regime](study, METHODS[method]).items():
-                accuracies, losses = ensemble.evaluate(weights, x_test, y_test)
-                for index, cost in enumerate(reports(weights)):
-                    model, level = divmod(index, len(levels))
-                    rows.append({"method": method, "regime": name, "seed": study.seeds[model],
-                                 "level_by": levels[level][0], "level": levels[level][1],
-                                 "amount": study.amounts[model][level], "threshold": thresholds[model][level],
-                                 **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
+    pairs = [(method, regime) for method in methods for regime in regimes]
+    for method, regime in progress(pairs, "prune-sweep", unit="method-regime"):
+        for name, weights in REGIMES[regime](study, METHODS[method]).items():
+            accuracies, losses = stacks.evaluate(weights, x_test, y_test)
+            for index, cost in enumerate(reports(weights)):
+                model, level = divmod(index, len(levels))
+                rows.append({"method": method, "regime": name, "seed": study.seeds[model],
+                             "level_by": levels[level][0], "level": levels[level][1],
+                             "amount": study.amounts[model][level], "threshold": thresholds[model][level],
+                             **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
     return rows
 
 
 def main():
     params = schema.load("prune", "train")
     prune, train = params["prune"], params["train"]
-    use_one_thread()
+    device = device_for(train["device"])
+    compute.setup()
     (x_train, y_train), (x_test, y_test) = load_splits()
     trained, seeds = load_stack("data/models.pt", x_test.shape[1])
     levels = levels_of(prune)
     amounts, thresholds = per_seed_levels(trained, levels)
     study = Study(trained, seeds, amounts, x_train, y_train, prune["finetune_epochs"], prune["finetune_lr"],
-                  train["epochs"], train["lr"], prune["seed"])
+                  train["epochs"], train["lr"], prune["seed"], train["batch_size"], device)
     rows = [rounded(row) for row in sweep(study, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test)]
-    dense, _ = ensemble.evaluate(trained, x_test, y_test)
+    dense, _ = stacks.evaluate(trained, x_test, y_test)
     numeric = [column for column in rows[0] if column not in GROUPED_BY and column != "seed"]
     table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
     write_csv("metrics/prune_sweep.csv", rows)
@@ -85,7 +87,7 @@ def write_structured(study, levels, wanted):
         # The first seed's models lead the seed-major stack; the masks come from the study's cache.
         pruned = REGIMES["one-shot"](study, METHODS["structured"])["one-shot"]
         for level, (kind, value) in enumerate(levels):
-            small = shrink(ensemble.unstack(pruned, level))
+            small = shrink(stacks.unstack(pruned, level))
             name = f"level-{level:02d}.pt"
             write_bytes(f"{STRUCTURED_DIR}/{name}", serialized(small))
             widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]

@@ -75,10 +75,15 @@ SCHEMA = {
     },
     "train": {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
-        "epochs": Key(20, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "full-batch Adam steps"),
+        "epochs": Key(20, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]", "passes over the train split"),
         "lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate"),
         "repeats": Key(5, lambda v: 1 <= v <= 1000, "an integer in [1, 1000]",
                        "models trained together, torch seeds train.seed ... train.seed + repeats - 1"),
+        "batch_size": Key(0, lambda v: 0 <= v <= 10**7, "an integer in [0, 10**7] (0: full batch)",
+                          "samples per Adam step, reshuffled every epoch (seeded per model); 0 or more than "
+                          "the train split: full batch, the seed's; fine-tuning and retraining use it too"),
+        "device": Key("cpu", lambda v: v in ("cpu", "cuda"), "cpu or cuda",
+                      "where training runs (train, and prune-sweep's fine-tuning); cuda differs from cpu in the last bits"),
     },
     "prune": {
         "amounts": Key(SEED_AMOUNTS + HIGH_AMOUNTS, lambda v: 0 <= v < 1, "a list of distinct fractions in [0, 1)",
@@ -97,7 +102,7 @@ SCHEMA = {
                        "what happens around pruning", item_type=str,
                        item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
-                               "Adam steps after pruning, masks held (fine-tune, and each iterative step)"),
+                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative step)"),
         "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)",
                     "seed of the random methods and of the lottery control's re-initialisation"),

@@ -5,9 +5,8 @@ global method should spare.
 """
 import torch
 
-from prunelab import aggregate, ensemble
-from prunelab.model import as_tensors, use_one_thread
-from prunelab.model import layer_names
+from prunelab import aggregate, compute, stacks
+from prunelab.model import as_tensors, layer_names
 from prunelab.pruning import keep_highest, removed_count
 from stages import run, schema
 from stages.artifacts import load_split, rounded, write_csv
@@ -25,9 +24,9 @@ def sensitivity(trained, seeds, amounts, x, y):
     """One row per layer, seed and amount: test accuracy with only that layer pruned."""
     rows = []
     for layer in layer_names(trained):
-        per_seed = [layer_masks(ensemble.unstack(trained, index), layer, amounts) for index in range(len(seeds))]
+        per_seed = [layer_masks(stacks.unstack(trained, index), layer, amounts) for index in range(len(seeds))]
         masks = {key: torch.cat([masks[key] for masks in per_seed]) for key in trained}
-        accuracies, losses = ensemble.evaluate(ensemble.apply(ensemble.repeat(trained, len(amounts)), masks), x, y)
+        accuracies, losses = stacks.evaluate(stacks.apply(stacks.repeat(trained, len(amounts)), masks), x, y)
         weights = trained[f"{layer}.weight"][0].numel()
         for index, (accuracy, loss) in enumerate(zip(accuracies, losses)):
             model, level = divmod(index, len(amounts))
@@ -39,7 +38,7 @@ def sensitivity(trained, seeds, amounts, x, y):
 
 def main():
     amounts = schema.load("sensitivity")["sensitivity"]["amounts"]
-    use_one_thread()
+    compute.setup()
     x, y = as_tensors(*load_split("data/test.npz"))
     trained, seeds = load_stack("data/models.pt", x.shape[1])
     rows = [rounded(row) for row in sensitivity(trained, seeds, [0.0] + sorted(a for a in amounts if a != 0), x, y)]

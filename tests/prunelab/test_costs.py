@@ -9,7 +9,7 @@ import torch
 from torch.nn.utils import prune
 
 from prunelab import costs
-from prunelab.ensemble import stack
+from prunelab.stacks import stack
 from prunelab.model import Net
 
 

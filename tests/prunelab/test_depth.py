@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from prunelab import costs, ensemble, pruning
+from prunelab import costs, fit, pruning, stacks
 from prunelab.model import Net, layer_names
 from tests.conftest import SeedNet
 
@@ -127,8 +127,8 @@ def test_a_stack_of_any_depth_and_class_count_trains_as_each_seed_alone(hidden, 
     if outputs == 1:
         y = (y > 0).float()
     seeds = [0, 3, 8]
-    stack = ensemble.train(ensemble.init_stack(seeds, x.shape[1], hidden, outputs), x, y, 6, 0.01)
-    accuracies, losses = ensemble.evaluate(stack, x, y)
+    stack = fit.train(stacks.init_stack(seeds, x.shape[1], hidden, outputs), x, y, 6, 0.01)
+    accuracies, losses = stacks.evaluate(stack, x, y)
     for index, seed in enumerate(seeds):
         model = solo(x, y, seed, hidden, outputs)
         for key, value in model.state_dict().items():
@@ -141,7 +141,7 @@ def test_a_stack_of_any_depth_and_class_count_trains_as_each_seed_alone(hidden, 
             accuracy = (out.argmax(dim=1) == y.view(-1).long()).sum().item() / len(y)
             assert losses[index] == pytest.approx(nn.functional.cross_entropy(out, y.view(-1).long()).item(), abs=1e-6)
         assert accuracies[index] == pytest.approx(accuracy, abs=1e-9)
-    assert ensemble.architecture(stack) == (5, hidden, outputs)
+    assert stacks.architecture(stack) == (5, hidden, outputs)
 
 
 def test_costs_and_shrink_cover_every_layer_of_a_deeper_net():

@@ -29,8 +29,8 @@ MACHINES = [
 # What a stage sees of its libraries once `stages` is imported: read back, not assumed.
 PROBE = """
 import os, json, stages, numpy, torch, threadpoolctl
-from prunelab.model import use_one_thread
-use_one_thread()
+from prunelab import compute
+compute.setup()
 capability = torch.backends.cpu.get_cpu_capability()
 blas = [{k: pool[k] for k in ("internal_api", "architecture", "num_threads")}
         for pool in threadpoolctl.threadpool_info() if pool["internal_api"] == "openblas"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from prunelab import ensemble
+from prunelab import fit, stacks
 from prunelab.pruning import METHODS
 from prunelab.regimes import REGIMES, Study, fine_tune, iterative, lottery_ticket, one_shot
 
@@ -19,21 +19,21 @@ def study():
     generator = torch.Generator().manual_seed(5)
     x = torch.randn(200, FEATURES, generator=generator)
     y = ((x[:, 0] - x[:, 1] * x[:, 2] + 0.3 * torch.randn(200, generator=generator)) > 0).float().view(-1, 1)
-    trained = ensemble.train(ensemble.init_stack(SEEDS, FEATURES, HIDDEN), x, y, TRAIN_EPOCHS, TRAIN_LR)
+    trained = fit.train(stacks.init_stack(SEEDS, FEATURES, HIDDEN), x, y, TRAIN_EPOCHS, TRAIN_LR)
     return Study(trained, SEEDS, [list(AMOUNTS) for _ in SEEDS], x, y, finetune_epochs=3, finetune_lr=0.01,
                  train_epochs=TRAIN_EPOCHS, train_lr=TRAIN_LR, random_seed=RANDOM_SEED)
 
 
 def model(weights, seed_index, level):
     """The plain state_dict of (seed, level) in a seed-major stack."""
-    return ensemble.unstack(weights, seed_index * len(AMOUNTS) + level)
+    return stacks.unstack(weights, seed_index * len(AMOUNTS) + level)
 
 
 def method_masks(study, name, seed_index):
     """The method's masks for one seed, called directly with that seed's and method's own generator."""
     stream = zlib.crc32(METHODS[name].__name__.encode())
     rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index], stream])
-    return METHODS[name](ensemble.unstack(study.trained, seed_index), AMOUNTS, rng)
+    return METHODS[name](stacks.unstack(study.trained, seed_index), AMOUNTS, rng)
 
 
 def zeros(state):
@@ -50,10 +50,10 @@ def test_one_shot_is_trained_weights_times_masks_seed_major(study, name):
     result = one_shot(study, METHODS[name])
     assert list(result) == ["one-shot"]
     pruned = result["one-shot"]
-    assert ensemble.size(pruned) == len(SEEDS) * len(AMOUNTS)
+    assert stacks.size(pruned) == len(SEEDS) * len(AMOUNTS)
     for index in range(len(SEEDS)):
         masks = method_masks(study, name, index)
-        trained = ensemble.unstack(study.trained, index)
+        trained = stacks.unstack(study.trained, index)
         for level in range(len(AMOUNTS)):
             got = model(pruned, index, level)
             for key, value in trained.items():
@@ -63,7 +63,7 @@ def test_one_shot_is_trained_weights_times_masks_seed_major(study, name):
 def test_one_shot_global_magnitude_drops_the_smallest_round_a_n_weights(study):
     pruned = one_shot(study, METHODS["global-magnitude"])["one-shot"]
     for index in range(len(SEEDS)):
-        trained = ensemble.unstack(study.trained, index)
+        trained = stacks.unstack(study.trained, index)
         magnitudes = torch.cat([trained[key].abs().reshape(-1) for key in WEIGHTS])
         for level, amount in enumerate(AMOUNTS):
             got = model(pruned, index, level)
@@ -78,13 +78,13 @@ def test_one_shot_global_magnitude_drops_the_smallest_round_a_n_weights(study):
 def test_fine_tune_keeps_pruned_weights_at_zero_and_moves_the_rest(study, name):
     shot = one_shot(study, METHODS[name])["one-shot"]
     tuned = fine_tune(study, METHODS[name])["fine-tune"]
-    assert ensemble.size(tuned) == ensemble.size(shot)
+    assert stacks.size(tuned) == stacks.size(shot)
     for key in WEIGHTS:
         # Survivors move, except where no gradient reaches (fc1 rows of a neuron whose fc2 weight is gone).
         kept = shot[key] != 0
         assert (tuned[key][kept] != shot[key][kept]).float().mean() > 0.5, key
-    for index in range(ensemble.size(shot)):
-        before, after = ensemble.unstack(shot, index), ensemble.unstack(tuned, index)
+    for index in range(stacks.size(shot)):
+        before, after = stacks.unstack(shot, index), stacks.unstack(tuned, index)
         for key in WEIGHTS:
             assert torch.equal(after[key] == 0, before[key] == 0), (index, key)
         assert not torch.equal(after["fc2.bias"], before["fc2.bias"]), index  # every model was tuned
@@ -96,7 +96,7 @@ def test_fine_tune_keeps_pruned_weights_at_zero_and_moves_the_rest(study, name):
 @pytest.mark.parametrize("name", ["global-magnitude", "global-random"])
 def test_iterative_masks_nest_and_reach_each_target(study, name):
     steps = iterative(study, METHODS[name])["iterative"]
-    assert ensemble.size(steps) == len(SEEDS) * len(AMOUNTS)
+    assert stacks.size(steps) == len(SEEDS) * len(AMOUNTS)
     order = sorted(range(len(AMOUNTS)), key=lambda level: AMOUNTS[level])
     for index in range(len(SEEDS)):
         for level in range(len(AMOUNTS)):
@@ -118,11 +118,11 @@ def test_lottery_ticket_and_control_share_the_masks(study):
     assert sorted(result) == ["lottery-reinit", "lottery-ticket"]
     shot = one_shot(study, METHODS["global-magnitude"])["one-shot"]
     ticket, control = result["lottery-ticket"], result["lottery-reinit"]
-    for index in range(ensemble.size(shot)):
-        expected = zeros(ensemble.unstack(shot, index))
+    for index in range(stacks.size(shot)):
+        expected = zeros(stacks.unstack(shot, index))
         for key in WEIGHTS:
-            assert torch.equal(zeros(ensemble.unstack(ticket, index))[key], expected[key]), (index, key)
-            assert torch.equal(zeros(ensemble.unstack(control, index))[key], expected[key]), (index, key)
+            assert torch.equal(zeros(stacks.unstack(ticket, index))[key], expected[key]), (index, key)
+            assert torch.equal(zeros(stacks.unstack(control, index))[key], expected[key]), (index, key)
     assert not torch.allclose(ticket["fc1.weight"], control["fc1.weight"], atol=1e-3)
 
 
@@ -131,10 +131,10 @@ def test_lottery_ticket_at_amount_zero_is_the_plain_retrain(study):
     for index, seed in enumerate(SEEDS):
         dense = model(ticket, index, AMOUNTS.index(0.0))
         # Retrained from seed's init as train did: the trained model (the study's training here).
-        for key, value in ensemble.unstack(study.trained, index).items():
+        for key, value in stacks.unstack(study.trained, index).items():
             assert torch.allclose(dense[key], value, atol=1e-5), (seed, key)
         # And it is not the init: training happened.
-        init = ensemble.init_stack([seed], FEATURES, HIDDEN)
+        init = stacks.init_stack([seed], FEATURES, HIDDEN)
         assert not torch.allclose(dense["fc1.weight"], init["fc1.weight"][0], atol=1e-3)
         pruned = model(ticket, index, AMOUNTS.index(0.9))
         assert not torch.allclose(pruned["fc2.weight"], dense["fc2.weight"], atol=1e-3)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from prunelab.ensemble import init_stack, unstack
+from prunelab.stacks import init_stack, unstack
 from prunelab.model import Net, as_tensors
 from stages import UserError, generate_data, train
 from stages.artifacts import load_split

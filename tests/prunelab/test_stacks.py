@@ -1,9 +1,9 @@
-"""prunelab/ensemble.py: a stack of seeds trains, inits and evaluates as each seed's Net alone would."""
+"""prunelab/stacks.py: a stack of seeds trains, inits and evaluates as each seed's Net alone would."""
 import pytest
 import torch
 from torch import nn
 
-from prunelab import ensemble
+from prunelab import fit, stacks
 from prunelab.model import Net
 from tests.conftest import evaluate
 
@@ -43,20 +43,20 @@ def seed_script_state(x, y, seed, hidden, epochs, lr):
 @pytest.mark.parametrize("seed", [0, 7])
 def test_a_batch_of_one_trains_as_the_seed_script(seed, features):
     x, y = make_data(features)
-    trained = ensemble.train(ensemble.init_stack([seed], features, HIDDEN), x, y, EPOCHS, LR)
+    trained = fit.train(stacks.init_stack([seed], features, HIDDEN), x, y, EPOCHS, LR)
     reference = seed_script_state(x, y, seed, HIDDEN, EPOCHS, LR)
     for key in KEYS:
         assert trained[key].shape == (1, *reference[key].shape), key
         # Not bit for bit: with few input features (6 here, not 25) the batched matmul's weight
         # gradient rounds differently from nn.Linear's (an ulp at step one), so to float rounding.
         assert torch.allclose(trained[key][0], reference[key], rtol=0, atol=1e-6), key
-    assert not torch.allclose(trained["fc1.weight"], ensemble.init_stack([seed], features, HIDDEN)["fc1.weight"])
+    assert not torch.allclose(trained["fc1.weight"], stacks.init_stack([seed], features, HIDDEN)["fc1.weight"])
 
 
 def test_each_model_of_a_batch_matches_its_seed_trained_alone(data):
     x, y = data
     seeds = [0, 1, 2, 5]
-    batch = ensemble.train(ensemble.init_stack(seeds, FEATURES, HIDDEN), x, y, EPOCHS, LR)
+    batch = fit.train(stacks.init_stack(seeds, FEATURES, HIDDEN), x, y, EPOCHS, LR)
     for index, seed in enumerate(seeds):
         alone = seed_script_state(x, y, seed, HIDDEN, EPOCHS, LR)
         for key in KEYS:
@@ -67,7 +67,7 @@ def test_each_model_of_a_batch_matches_its_seed_trained_alone(data):
 
 def test_init_stack_is_nets_init_after_manual_seed():
     seeds = [3, 0, 11]
-    stack = ensemble.init_stack(seeds, FEATURES, HIDDEN)
+    stack = stacks.init_stack(seeds, FEATURES, HIDDEN)
     assert list(stack) == list(KEYS)
     for index, seed in enumerate(seeds):
         torch.manual_seed(seed)
@@ -76,21 +76,26 @@ def test_init_stack_is_nets_init_after_manual_seed():
             assert torch.equal(stack[key][index], state[key]), (seed, key)
 
 
-def test_evaluate_equals_model_evaluate_of_each_net(data):
+def test_evaluate_equals_model_evaluate_of_each_net(data, monkeypatch):
     x, y = data
     seeds = [0, 1, 2]
-    weights = ensemble.train(ensemble.init_stack(seeds, FEATURES, HIDDEN), x, y, 3, LR)
-    accuracies, losses = ensemble.evaluate(weights, x, y, chunk=2)  # chunks of 2 and 1 models
+    weights = fit.train(stacks.init_stack(seeds, FEATURES, HIDDEN), x, y, 3, LR)
+    whole = stacks.evaluate(weights, x, y)
+    # Chunks of 2 and 1 models, and of 64, 64, 64 and 8 samples: the same counts, the same sums.
+    monkeypatch.setattr(stacks, "SAMPLES", 64)
+    monkeypatch.setattr(stacks, "EVALUATION_BUDGET", 2 * 64 * HIDDEN)
+    accuracies, losses = stacks.evaluate(weights, x, y)
+    assert list(accuracies) == list(whole[0]) and losses == pytest.approx(whole[1], rel=1e-12)
     assert accuracies.dtype == losses.dtype == "float64" and len(accuracies) == len(losses) == 3
     for index in range(len(seeds)):
         model = Net(FEATURES, HIDDEN)
-        model.load_state_dict(ensemble.unstack(weights, index))
+        model.load_state_dict(stacks.unstack(weights, index))
         accuracy, loss = evaluate(model, x, y)
         assert accuracies[index] == accuracy
         assert losses[index] == pytest.approx(loss, abs=1e-6)
     # A hand count for the first model: the accuracy is correct predictions / samples.
     model = Net(FEATURES, HIDDEN)
-    model.load_state_dict(ensemble.unstack(weights, 0))
+    model.load_state_dict(stacks.unstack(weights, 0))
     with torch.no_grad():
         correct = sum(int((p > 0.5) == (t == 1)) for p, t in zip(model(x).view(-1).tolist(), y.view(-1).tolist()))
     assert accuracies[0] == correct / len(y)
@@ -99,7 +104,7 @@ def test_evaluate_equals_model_evaluate_of_each_net(data):
 def test_masked_training_holds_pruned_weights_at_zero(data):
     x, y = data
     seeds = [0, 1]
-    initial = ensemble.init_stack(seeds, FEATURES, HIDDEN)
+    initial = stacks.init_stack(seeds, FEATURES, HIDDEN)
     generator = torch.Generator().manual_seed(99)
     masks = {key: torch.ones_like(value) for key, value in initial.items()}
     for key in ("fc1.weight", "fc2.weight"):
@@ -111,7 +116,7 @@ def test_masked_training_holds_pruned_weights_at_zero(data):
             assert torch.all(weights[key][masks[key] == 0] == 0), (epoch, key)
         seen.append(epoch)
 
-    final = ensemble.train(initial, x, y, EPOCHS, LR, masks=masks, after_epoch=check)
+    final = fit.train(initial, x, y, EPOCHS, LR, masks=masks, after_epoch=check)
     assert seen == list(range(1, EPOCHS + 1))
     for key in ("fc1.weight", "fc2.weight"):
         pruned, kept = masks[key] == 0, masks[key] == 1
