@@ -23,8 +23,10 @@ import torch
 from prunelab import InputError
 
 # Rows of a product's left operand one tile computes: small enough that the products of one
-# minibatch (1024 rows) split four ways, big enough that BLAS runs at speed.
+# minibatch (1024 rows) split four ways, big enough that BLAS runs at speed. A product of fewer
+# multiply-adds than SMALL (per model) is one tile: splitting it costs more calls than it saves.
 ROWS = 256
+SMALL = 2**24
 WORKERS_VARIABLE = "PRUNELAB_WORKERS"
 
 _state = threading.local()  # .inside: this thread is a worker (nested work runs in place)
@@ -71,29 +73,58 @@ def _mark_worker():
     torch.set_num_threads(1)
 
 
+def spread(count):
+    """Whether parallel_map spreads `count` items over the workers, or runs them in place: with
+    one worker, one item, or inside a worker (a stack's tiles while stacks run in parallel: no
+    pool waits on itself)."""
+    return count > 1 and workers() > 1 and not getattr(_state, "inside", False)
+
+
 def parallel_map(function, items):
-    """[function(item) for item in items], spread over the workers. Called from inside a worker
-    (a stack's tiles while stacks run in parallel) it runs in place: no pool waits on itself."""
+    """[function(item) for item in items], spread over the workers where spread() says so."""
     items = list(items)
-    if workers() == 1 or len(items) < 2 or getattr(_state, "inside", False):
+    if not spread(len(items)):
         return [function(item) for item in items]
     return list(_pool["executor"].map(function, items))
 
 
-def product(a, b, out):
+def product(a, b, out, then=None):
     """out = a @ b for torch tensors: models x rows x inner @ models x inner x columns (either may
-    be shared: 2-d), one model and ROWS rows at a time, so that a model's result never depends
-    on the stack around it."""
+    be shared: 2-d), one model and ROWS rows (all rows, if the product is small) per BLAS call,
+    so that a model's result never depends on the stack around it or on the workers.
+
+    then(model, start, stop), when given, is the row-wise work that follows (bias, ReLU): where
+    the tiles run in parallel it runs in each tile's task, on rows still in that core's cache;
+    run in place (see spread), or on a GPU, it runs once, then(all models, 0, rows). Its work is
+    element-wise or per column, so the bytes are the same either way."""
+    rows = a.shape[-2]
     if out.device.type != "cpu":
-        return torch.matmul(a, b, out=out)
-    if a.shape[-1] == 1:  # an outer product: one multiplication per entry, no sum to order
-        return torch.mul(a, b, out=out)
-    left, right, result = a.numpy(), b.numpy(), out.numpy()
+        torch.matmul(a, b, out=out)
+        if then:
+            then(slice(None), 0, rows)
+        return out
+    outer = a.shape[-1] == 1  # one multiplication per entry: no sum to order, no BLAS call
+    left, right, result = (a, b, out) if outer else (a.numpy(), b.numpy(), out.numpy())
+
+    # An outer product is element-wise: any split gives the same bytes, so split it for speed.
+    large = rows * b.shape[-1] * (1 if outer else a.shape[-1]) >= (SMALL // 64 if outer else SMALL)
+    step = ROWS if large else rows
 
     def tile(piece):
         model, start = piece
-        np.matmul((left[model] if left.ndim == 3 else left)[start:start + ROWS],
-                  right[model] if right.ndim == 3 else right, out=result[model, start:start + ROWS])
+        stop = min(start + step, rows)
+        first = (left[model] if left.ndim == 3 else left)[start:stop]
+        second = right[model] if right.ndim == 3 else right
+        if outer:
+            torch.mul(first, second, out=result[model, start:stop])
+        else:
+            np.matmul(first, second, out=result[model, start:stop])
+        if then and tiled_then:
+            then(model, start, stop)
 
-    parallel_map(tile, [(model, start) for model in range(len(result)) for start in range(0, a.shape[-2], ROWS)])
+    pieces = [(model, start) for model in range(len(result)) for start in range(0, rows, step)]
+    tiled_then = spread(len(pieces))
+    parallel_map(tile, pieces)
+    if then and not tiled_then:
+        then(slice(None), 0, rows)
     return out

@@ -53,44 +53,87 @@ def output_gradient(out, y):
     return per_model(one, out, y)
 
 
-def gradients(params, x, y, grads):
-    """Fill grads with the gradient of every model's mean loss on (x, y); x is shared or per model."""
+def gradients(params, x, y, grads, buffers):
+    """Fill grads with the gradient of every model's mean loss on (x, y); x is shared or per model.
+
+    Activations live in `buffers` (a dict kept across steps): a fresh megabyte-sized tensor
+    every step costs the kernel's page faults, about as much as the arithmetic at the default size."""
     names = layer_names(params)
+    models, rows = size(params), x.shape[-2]
+
+    def buffer(name, columns):
+        key = (name, rows)
+        if key not in buffers:
+            buffers[key] = torch.empty(models, rows, columns, device=x.device)
+        return buffers[key]
+
     inputs = [x]
     for name in names[:-1]:
-        inputs.append(linear(params, name, inputs[-1]).relu_())
+        out = buffer(name, params[f"{name}.weight"].shape[1])
+        inputs.append(linear(params, name, inputs[-1], out, relu=True))
     delta = output_gradient(linear(params, names[-1], inputs[-1]), y)
     for index in reversed(range(len(names))):
         name = names[index]
-        product(delta.mT, inputs[index], grads[f"{name}.weight"])
-        torch.sum(delta, dim=1, out=grads[f"{name}.bias"])
+        product(delta.mT, inputs[index], grads[f"{name}.weight"], then=bias_gradient(delta, grads[f"{name}.bias"]))
         if index:
-            below = torch.empty_like(inputs[index])
-            product(delta, params[f"{name}.weight"], below)
-            # ReLU passes the gradient where its output was positive (one fused kernel).
-            delta = torch.ops.aten.threshold_backward(below, inputs[index], 0)
+            below = buffer(f"{name} input gradient", inputs[index].shape[-1])
+            product(delta, params[f"{name}.weight"], below, then=relu_gradient(below, inputs[index]))
+            delta = below
+
+
+def bias_gradient(delta, gradient):
+    """For product's then: a bias's gradient, the sum of delta over samples, for the units a
+    weight-gradient tile covers. In numpy: its sum of a column block equals that block of the
+    whole sum; torch's vectorised sum differs with the block's width."""
+    def then(model, start, stop):
+        if gradient.device.type == "cpu":
+            np.sum(delta.numpy()[model, :, start:stop], axis=-2, out=gradient.numpy()[model, start:stop])
+        else:
+            gradient[model, start:stop] = delta[model, :, start:stop].sum(dim=-2)
+    return then
+
+
+def relu_gradient(gradient, outputs):
+    """For product's then: keep the gradient where the ReLU's output was positive, in place."""
+    def then(model, start, stop):
+        rows = gradient[model, start:stop]
+        torch.ops.aten.threshold_backward.grad_input(rows, outputs[model, start:stop], 0, grad_input=rows)
+    return then
 
 
 def adam_step(params, grads, moments, step, lr):
-    """torch.optim.Adam's update (no weight decay, no amsgrad), every tensor at once.
-
-    In single IEEE operations only (no lerp, addcmul, addcdiv, add with alpha): torch's
-    vectorised kernels fuse those into FMAs that round differently from the scalar loop that
-    finishes a tensor, so an element's result would depend on its position in the stack."""
+    """torch.optim.Adam's update (no weight decay, no amsgrad), its operations in its order,
+    every tensor at once."""
     first, second = moments
-    torch._foreach_mul_(first, BETAS[0])
-    torch._foreach_add_(first, torch._foreach_mul(grads, 1 - BETAS[0]))
+    torch._foreach_lerp_(first, grads, 1 - BETAS[0])
     torch._foreach_mul_(second, BETAS[1])
-    squares = torch._foreach_mul(grads, grads)
-    torch._foreach_mul_(squares, 1 - BETAS[1])
-    torch._foreach_add_(second, squares)
+    torch._foreach_addcmul_(second, grads, grads, 1 - BETAS[1])
     correction1, correction2 = 1 - BETAS[0] ** step, 1 - BETAS[1] ** step
     denominators = torch._foreach_sqrt(second)
     torch._foreach_div_(denominators, correction2 ** 0.5)
     torch._foreach_add_(denominators, EPS)
-    updates = torch._foreach_div(first, denominators)
-    torch._foreach_mul_(updates, lr / correction1)
-    torch._foreach_sub_(params, updates)
+    torch._foreach_addcdiv_(params, first, denominators, -lr / correction1)
+
+
+def gather(data, rows, buffers):
+    """data[rows] (models x batch x columns) into a buffer kept across steps."""
+    key = ("batch", data.shape[-1], rows.shape[-1])
+    if key not in buffers:
+        buffers[key] = torch.empty(*rows.shape, data.shape[-1], device=data.device)
+    out = buffers[key]
+    torch.index_select(data, 0, rows.reshape(-1).to(data.device), out=out.view(-1, data.shape[-1]))
+    return out
+
+
+def flat_copy(tensors, device):
+    """(one contiguous buffer holding a copy of every tensor, a dict of its views in their shapes)."""
+    buffer = torch.empty(sum(value.numel() for value in tensors.values()), device=device)
+    views, offset = {}, 0
+    for key, value in tensors.items():
+        views[key] = buffer[offset:offset + value.numel()].view(value.shape)
+        views[key].copy_(value)
+        offset += value.numel()
+    return buffer, views
 
 
 def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None, after_epoch=None,
@@ -99,24 +142,28 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
 
     Masked weights are zero on entry and after every step, so pruned weights stay pruned and
     the forward pass sees the masked model."""
-    keys = list(weights)
-    params = {key: weights[key].detach().clone() for key in keys}
-    values = [params[key] for key in keys]
-    grads = {key: torch.empty_like(params[key]) for key in keys}
-    moments = ([torch.zeros_like(value) for value in values], [torch.zeros_like(value) for value in values])
-    held = [masks[key].to(values[0].device) for key in keys] if masks else None
-    if held:
-        torch._foreach_mul_(values, held)
+    device = x.device
+    # Parameters, gradients, moments and masks each in one flat buffer (the dicts hold views):
+    # Adam is then a few kernels on one tensor, not a few per layer.
+    flat, params = flat_copy(weights, device)
+    flat_grads, grads = flat_copy(weights, device)
+    moments = ([torch.zeros_like(flat)], [torch.zeros_like(flat)])
+    held = flat_copy(masks, device)[0] if masks else None
+    if held is not None:
+        flat.mul_(held)
     seeds = order_seeds if order_seeds is not None else [0] * size(params)
+    buffers = {}
     step = 0
     for epoch in range(1, epochs + 1):
         for rows in batches(len(x), batch_size, seeds, epoch):
-            rows = rows if rows is None else rows.to(x.device)
-            gradients(params, x if rows is None else x[rows], y[None] if rows is None else y[rows], grads)
+            if rows is None:
+                gradients(params, x, y[None], grads, buffers)
+            else:
+                gradients(params, gather(x, rows, buffers), gather(y, rows, buffers), grads, buffers)
             step += 1
-            adam_step(values, [grads[key] for key in keys], moments, step, lr)
-            if held:
-                torch._foreach_mul_(values, held)
+            adam_step([flat], [flat_grads], moments, step, lr)
+            if held is not None:
+                flat.mul_(held)
             tick(size(params))
         if after_epoch:
             after_epoch(epoch, params)

@@ -58,11 +58,19 @@ def apply(weights, masks):
     return {key: value * masks[key] for key, value in weights.items()}
 
 
-def linear(weights, layer, x):
-    """x @ W.T + b for every model: models x samples x outputs (x is shared, or per model)."""
+def linear(weights, layer, x, out=None, relu=False):
+    """x @ W.T + b for every model (then ReLU, when asked): models x samples x outputs (x is
+    shared, or per model), into out when given."""
     weight, bias = weights[f"{layer}.weight"], weights[f"{layer}.bias"]
-    out = torch.empty(len(weight), x.shape[-2], weight.shape[1], device=weight.device)
-    return product(x, weight.mT, out).add_(bias[:, None, :])
+    if out is None:
+        out = torch.empty(len(weight), x.shape[-2], weight.shape[1], device=weight.device)
+
+    def finish(model, start, stop):
+        rows = out[model, start:stop].add_(bias[model].unsqueeze(-2))
+        if relu:
+            rows.relu_()
+
+    return product(x, weight.mT, out, then=finish)
 
 
 def logits(weights, x):
@@ -70,7 +78,7 @@ def logits(weights, x):
     names = layer_names(weights)
     out = x
     for name in names[:-1]:
-        out = linear(weights, name, out).relu_()
+        out = linear(weights, name, out, relu=True)
     return linear(weights, names[-1], out)
 
 

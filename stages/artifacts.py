@@ -52,9 +52,14 @@ def write_figure(path, figure, dpi):
 
 
 def save_arrays(path, **arrays):
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_bytes(path, buffer.getvalue())
+    """An npz file, streamed to its temporary file (not built in memory: a large split would
+    be held twice) and renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+    os.replace(tmp, path)
 
 
 def load_split(path):

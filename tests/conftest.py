@@ -27,21 +27,22 @@ ENV = {
 RUNNING = re.compile(r"Running stage '([^']+)'")
 
 
-def sh(repo, *args, check=True, timeout=600):
-    """Run a command in repo; return the CompletedProcess (text output)."""
-    result = subprocess.run(args, cwd=repo, env=ENV, capture_output=True, text=True, timeout=timeout)
+def sh(repo, *args, check=True, timeout=600, env=None):
+    """Run a command in repo (env: variables added to ENV); return the CompletedProcess (text output)."""
+    result = subprocess.run(args, cwd=repo, env={**ENV, **(env or {})}, capture_output=True, text=True,
+                            timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
 
 
-def dvc(repo, *args, check=True):
-    return sh(repo, str(BIN / "dvc"), *args, check=check)
+def dvc(repo, *args, check=True, env=None):
+    return sh(repo, str(BIN / "dvc"), *args, check=check, env=env)
 
 
-def repro(repo, *args, check=True):
+def repro(repo, *args, check=True, env=None):
     """Run a real `dvc repro`; return (stages that ran, in order, and the process)."""
-    result = dvc(repo, "repro", *args, check=check)
+    result = dvc(repo, "repro", *args, check=check, env=env)
     return RUNNING.findall(result.stdout + result.stderr), result
 
 

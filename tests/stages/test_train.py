@@ -1,10 +1,13 @@
 """Stage train: the seed's training run, its checkpoint and its curve."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from torch import nn
 
 from prunelab.stacks import init_stack, unstack
@@ -12,7 +15,7 @@ from prunelab.model import Net, as_tensors
 from stages import UserError, generate_data, train
 from stages.artifacts import load_split
 from stages.checkpoints import load_stack, save_stack
-from tests.conftest import SeedNet, evaluate
+from tests.conftest import ENV, ROOT, SeedNet, evaluate
 
 
 def seed_script_run(x_train, y_train, seed, hidden_size, epochs, lr):
@@ -118,3 +121,20 @@ def test_a_models_file_for_other_features_is_an_error(tmp_path):
     save_stack(tmp_path / "models.pt", init_stack([0], 5, 4), [0])
     with pytest.raises(UserError, match="do not fit 1 seeds and 4 input features"):
         load_stack(tmp_path / "models.pt", input_size=4)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU: the error is for machines without")
+@pytest.mark.parametrize("stage", ["stages.train", "stages.prune_sweep"])
+def test_cuda_without_a_gpu_is_one_line_and_writes_nothing(data, stage):
+    train.main()
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["train"]["device"] = "cuda"
+    Path("params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    before = {path: path.read_bytes() for path in Path(".").rglob("*") if path.is_file() and path.name != "params.yaml"}
+    result = subprocess.run([sys.executable, "-m", stage], env={**ENV, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: train.device: cuda, but torch finds no CUDA GPU on this machine")
+    assert result.stderr.endswith("; expected cpu here\n") and result.stderr.count("\n") == 1
+    after = {path: path.read_bytes() for path in Path(".").rglob("*") if path.is_file() and path.name != "params.yaml"}
+    assert after == before

@@ -1,0 +1,183 @@
+"""Speed and memory against the machine's limit: the table of the README's Scale section.
+
+The reference is the machine's GEMM rate: torch.mm of two 2048 x 2048 float32 matrices on two
+threads, with the machine's own kernels (prunelab's pins undone, in a subprocess). FLOPs are
+counted as 6 x samples x weights (weight-matrix entries of all layers) per training epoch and
+2 x samples x weights per evaluation, dense: a pruned weight still costs its multiply.
+
+Figures, each measured once, in this one run (--skip-large leaves out the last two):
+  1. training, default size, 15 seeds (fit.train, every worker) / reference
+  2. stage prune-sweep, every method and regime, 5 seeds (its command's wall time) / reference
+  3. training at 1,000,000 x 100, hidden 1024, batch 1024, one seed, one epoch / reference
+  4. the README's 1,000,000-sample run, stage by stage (wall time, peak RSS); the largest peak
+     RSS / (torch's import RSS + 3 x dataset bytes, the two npz files)
+  5. on a CUDA GPU only: 15 seeds / 1 seed, training wall time
+
+Stages run as dvc.yaml runs them (`python -m stages.X`) in temporary directories.
+Usage: python bench/scale.py [--skip-large]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import stages  # noqa: E402,F401  (first: it pins the numerics before numpy and torch load)
+from prunelab import compute, fit, stacks  # noqa: E402
+from prunelab.model import as_tensors  # noqa: E402
+from prunelab.numerics import PINNED  # noqa: E402
+from prunelab.pruning import METHODS  # noqa: E402
+from prunelab.regimes import REGIMES  # noqa: E402
+from stages.artifacts import load_split  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+GEMM = """
+import time, torch
+torch.set_num_threads({threads})
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+for _ in range(3): torch.mm(a, b)
+start = time.perf_counter()
+for _ in range(20): torch.mm(a, b)
+print(20 * 2 * 2048 ** 3 / (time.perf_counter() - start))
+"""
+# The README's 1,000,000-sample run: params changed from the defaults.
+LARGE = {"data": {"n_samples": 1_000_000, "n_features": 100}, "model": {"hidden_sizes": [1024]},
+         "train": {"epochs": 3, "repeats": 1, "batch_size": 1024},
+         "prune": {"amounts": [0.5, 0.8, 0.9, 0.95, 0.99], "finetune_epochs": 1}}
+STAGES = ("check_params", "generate_data", "train", "prune_sweep", "sensitivity", "plot")
+
+
+def unpinned(code):
+    """Run python code with the machine's own kernels and threads; its stdout as a float."""
+    env = {key: value for key, value in ENV.items() if key not in PINNED}
+    return float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                check=True).stdout)
+
+
+def run_stage(stage, work):
+    """(wall seconds, peak RSS bytes) of one stage's command, from its own rusage."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", f"stages.{stage}"], cwd=work, env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status:
+        raise SystemExit(f"stages.{stage} failed in {work}:\n{process.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def workdir(parent, name, changes):
+    work = Path(parent) / name
+    work.mkdir()
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for section, values in changes.items():
+        params[section].update(values)
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return work, params
+
+
+def weights_of(hidden_sizes, features):
+    widths = [features, *hidden_sizes, 1]
+    return sum(a * b for a, b in zip(widths, widths[1:]))
+
+
+def training_rate(work, params, seeds, epochs=None, device="cpu"):
+    """(FLOP/s, seconds) of fit.train on the train split of work, as stage train runs it."""
+    x, y = as_tensors(*load_split(work / "data/train.npz"))
+    settings = params["train"]
+    epochs = epochs or settings["epochs"]
+    initial = stacks.init_stack(seeds, x.shape[1], params["model"]["hidden_sizes"])
+    fit.train(stacks.part(initial, 0, 1), x[:2048], y[:2048], 1, settings["lr"], device=device)  # warm-up
+    start = time.perf_counter()
+    fit.train(initial, x, y, epochs, settings["lr"], batch_size=settings["batch_size"], order_seeds=seeds,
+              device=device)
+    elapsed = time.perf_counter() - start
+    return 6 * len(x) * weights_of(params["model"]["hidden_sizes"], x.shape[1]) * epochs * len(seeds) / elapsed, elapsed
+
+
+def sweep_flops(params, train_samples, test_samples, features):
+    """Training and evaluation FLOPs of prune-sweep with every method and regime."""
+    prune, train = params["prune"], params["train"]
+    weights = weights_of(params["model"]["hidden_sizes"], features)
+    models = train["repeats"] * (len([a for a in prune["amounts"] if a != 0]) + 1)
+    epochs_per_method = models * (prune["finetune_epochs"] * 2 + 2 * train["epochs"])  # fine-tune, iterative, lottery x 2
+    evaluated_per_method = models * 5  # one-shot, fine-tune, iterative, lottery-ticket, lottery-reinit
+    methods = len(prune["methods"])
+    return methods * (6 * train_samples * weights * epochs_per_method + 2 * test_samples * weights * evaluated_per_method)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-large", action="store_true", help="leave out the 1,000,000-sample figures")
+    large = not parser.parse_args().skip_large
+    compute.setup()
+    one, two = (unpinned(GEMM.format(threads=threads)) for threads in (1, 2))
+    rows = []
+    with tempfile.TemporaryDirectory() as parent:
+        every = {"prune": {"methods": list(METHODS), "regimes": list(REGIMES)}}
+        work, params = workdir(parent, "default", every)
+        for stage in STAGES[:3]:
+            run_stage(stage, work)
+        rate, seconds = training_rate(work, params, list(range(15)))
+        rows.append(("training FLOP/s, default size, 15 seeds / two-core GEMM", rate / two, f"{seconds:.2f} s"))
+        seconds, _ = run_stage("prune_sweep", work)
+        x_train, _ = load_split(work / "data/train.npz")
+        x_test, _ = load_split(work / "data/test.npz")
+        flops = sweep_flops(params, len(x_train), len(x_test), x_train.shape[1])
+        rows.append(("prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM", flops / seconds / two,
+                     f"{seconds:.1f} s for {flops / 1e12:.2f} TFLOP"))
+        if large:
+            work, params = workdir(parent, "large", LARGE)
+            stage_rows = []
+            for stage in STAGES:
+                stage_rows.append((stage.replace("_", "-"), *run_stage(stage, work)))
+                if stage == "generate_data":
+                    rate, seconds = training_rate(work, params, [0], epochs=1)
+                    rows.append(("training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM",
+                                 rate / two, f"one epoch, {seconds:.1f} s"))
+            torch_rss = run_stage_code("import torch")
+            dataset = sum((work / "data" / name).stat().st_size for name in ("train.npz", "test.npz"))
+            peak = max(rss for _, _, rss in stage_rows)
+            rows.append(("peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)",
+                         peak / (torch_rss + 3 * dataset),
+                         f"{peak / 2**30:.2f} GiB / ({torch_rss / 2**30:.2f} + 3 x {dataset / 2**30:.2f} GiB)"))
+        import torch
+        if torch.cuda.is_available():
+            work, params = workdir(parent, "gpu", {})
+            for stage in STAGES[:2]:
+                run_stage(stage, work)
+            _, many = training_rate(work, params, list(range(15)), device="cuda")
+            _, single = training_rate(work, params, [0], device="cuda")
+            rows.append(("on a GPU: 15 seeds / 1 seed, training wall time", many / single,
+                         f"{many:.2f} s / {single:.2f} s, {torch.cuda.get_device_name()}"))
+    print(f"{compute.usable_cores()} cores, {compute.workers()} workers; reference torch.mm 2048^2 float32: "
+          f"{two / 1e9:.0f} GFLOP/s on two threads, {one / 1e9:.0f} on one")
+    print("| figure | ratio | measured |")
+    print("|---|---|---|")
+    for label, ratio, detail in rows:
+        print(f"| {label} | {ratio:.2f} | {detail} |")
+    if large:
+        print()
+        print(f"the 1,000,000-sample run, params changed from params.yaml: {LARGE}")
+        print("| stage | wall s | peak RSS GiB |")
+        print("|---|---|---|")
+        for stage, seconds, rss in stage_rows:
+            print(f"| {stage} | {seconds:.1f} | {rss / 2**30:.2f} |")
+
+
+def run_stage_code(code):
+    """Peak RSS bytes of a python process running code."""
+    process = subprocess.Popen([sys.executable, "-c", code], env=ENV)
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_maxrss * 1024
+
+
+if __name__ == "__main__":
+    main()

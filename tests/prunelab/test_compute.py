@@ -1,0 +1,92 @@
+"""prunelab/compute.py: the worker count, parallel maps and tiled products; the same bytes with
+one worker or several, from the library up to every stage's artifacts."""
+import threading
+
+import pytest
+import torch
+
+from prunelab import InputError, compute, fit, stacks
+from tests.conftest import commit_all, repro, set_param
+
+
+@pytest.fixture
+def restore_workers():
+    before = compute.workers()
+    yield
+    compute.set_workers(before)
+
+
+def test_workers_come_from_the_environment_or_the_cores():
+    assert compute.workers_from_environment({}) == compute.usable_cores() >= 1
+    assert compute.workers_from_environment({"PRUNELAB_WORKERS": "3"}) == 3
+    for bad in ("0", "two", "-1", "1.5"):
+        with pytest.raises(InputError, match=rf"PRUNELAB_WORKERS='{bad}': expected an integer >= 1"):
+            compute.workers_from_environment({"PRUNELAB_WORKERS": bad})
+
+
+def test_parallel_map_keeps_order_uses_the_workers_and_nests_in_place(restore_workers):
+    compute.set_workers(3)
+    threads = set()
+    together = threading.Barrier(2, timeout=10)  # items 1 and 2 meet: two workers at once
+
+    def inner(item):
+        threads.add(threading.get_ident())
+        return item * 10
+
+    def outer(item):
+        threads.add(threading.get_ident())
+        if item in (1, 2):
+            together.wait()
+        return compute.parallel_map(inner, range(item))  # nested: in the worker's own thread
+
+    assert compute.parallel_map(outer, range(6)) == [[10 * i for i in range(n)] for n in range(6)]
+    assert threading.get_ident() not in threads and 1 < len(threads) <= 3
+
+
+@pytest.mark.parametrize("left, right", [((600, 25), (4, 25, 300)), ((4, 600, 30), (4, 30, 7)),
+                                         ((4, 9, 600), (600, 5)), ((4, 600, 1), (4, 1, 20))])
+def test_product_is_matmul_and_the_same_bytes_for_any_worker_count(left, right, restore_workers):
+    generator = torch.Generator().manual_seed(1)
+    a, b = torch.randn(left, generator=generator), torch.randn(right, generator=generator)
+    expected = torch.matmul(a, b)
+    results = []
+    for count in (1, 2, 3):
+        compute.set_workers(count)
+        results.append(compute.product(a, b, torch.empty_like(expected)))
+    assert torch.allclose(results[0], expected, rtol=1e-5, atol=1e-4)
+    assert all(torch.equal(results[0], result) for result in results[1:])
+
+
+@pytest.mark.parametrize("seeds, hidden, batch_size", [([0], [600], 512), ([0, 1, 2, 3, 4], [64], 0)],
+                         ids=["one stack, tiles in parallel", "five stacks in parallel"])
+def test_training_and_evaluation_bytes_do_not_depend_on_the_workers(seeds, hidden, batch_size, restore_workers):
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(1100, 12, generator=generator)
+    y = (x[:, :2].sum(dim=1, keepdim=True) > 0).float()
+    initial = stacks.init_stack(seeds, 12, hidden)
+    runs = []
+    for count in (1, 2):
+        compute.set_workers(count)
+        trained = fit.train(initial, x, y, 3, 0.01, batch_size=batch_size, order_seeds=seeds)
+        runs.append((trained, stacks.evaluate(trained, x, y)))
+    (first, (accuracy, loss)), (second, (accuracy2, loss2)) = runs
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    assert list(accuracy) == list(accuracy2) and list(loss) == list(loss2)
+
+
+def test_every_stage_writes_the_same_bytes_with_one_and_two_workers(repo):
+    """Minibatches, one seed (a lone stack: its products' tiles go parallel), every regime
+    (many stacks in parallel), run with 1 worker and again, forced, with 2."""
+    for key, value in (("batch_size", 200), ("repeats", 1), ("epochs", 4)):
+        set_param(repo, "train", key, value)
+    set_param(repo, "model", "hidden_sizes", "[300]")
+    set_param(repo, "prune", "amounts", "[0.3, 0.6, 0.9]")
+    set_param(repo, "prune", "regimes", "[one-shot, fine-tune, iterative, lottery-ticket]")
+    set_param(repo, "prune", "finetune_epochs", 2)
+    commit_all(repo, "small study, minibatches")
+    locks = []
+    for count, args in (("1", ()), ("2", ("--force",))):
+        ran, _ = repro(repo, *args, env={"PRUNELAB_WORKERS": count})
+        assert "train" in ran and "prune-sweep" in ran
+        locks.append((repo / "dvc.lock").read_text())
+    assert locks[0] == locks[1]
