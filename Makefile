@@ -31,7 +31,7 @@ browser:
 	  echo "note: could not install chromium; the browser test will skip" >&2
 
 bench: $(STAMP)
-	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py
+	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py
 
 # The complexity studies (stages/study.py): queue one DVC experiment per value, run the
 # queue with two workers, wait, print the comparison. Commit changes first: only committed

@@ -48,7 +48,9 @@ def workers_from_environment(environ=os.environ):
 
 
 def set_workers(count):
-    """Use `count` worker threads from now on (the results do not change, only the speed)."""
+    """Use `count` worker threads from now on (the results do not change, only the speed).
+    torch goes single-threaded in this process: its own threads would split sums by count."""
+    torch.set_num_threads(1)
     if _pool["executor"] is not None:
         _pool["executor"].shutdown()
     _pool["workers"] = count

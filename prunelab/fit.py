@@ -22,16 +22,18 @@ BETAS, EPS = (0.9, 0.999), 1e-8
 # Floats of hidden activations one stack may hold per step: past the cache, stacking more models
 # costs more than it saves (bench/batched_seeds.py), so default-size models train one per stack.
 ACTIVATION_BUDGET = 2**19
+# On a GPU stacking is what pays: every model in one stack, up to a gigabyte of activations.
+GPU_ACTIVATION_BUDGET = 2**28
 
 
-def batches(samples, batch_size, order_seeds, epoch):
+def batches(samples, batch_size, order_seeds, epoch, device="cpu"):
     """Row indices of each minibatch of one epoch, per model (models x rows), or None once for a
     full batch. Model i shuffles with numpy's Generator seeded [order_seeds[i], epoch]: its own
     order, whatever stack it is in."""
     if not batch_size or batch_size >= samples:
         return [None]
     orders = torch.from_numpy(np.stack([np.random.default_rng([seed, epoch]).permutation(samples)
-                                        for seed in order_seeds]))
+                                        for seed in order_seeds])).to(device)
     return [orders[:, start:start + batch_size] for start in range(0, samples, batch_size)]
 
 
@@ -82,14 +84,17 @@ def gradients(params, x, y, grads, buffers):
 
 
 def bias_gradient(delta, gradient):
-    """For product's then: a bias's gradient, the sum of delta over samples, for the units a
-    weight-gradient tile covers. In numpy: its sum of a column block equals that block of the
-    whole sum; torch's vectorised sum differs with the block's width."""
+    """For product's then: a bias's gradient, the sum of delta over samples, once per model (in
+    the task of its first tile) over all units: how numpy sums a block depends on its width (one
+    column is summed pairwise, more in order), so never a tile's block. numpy's per-model sum
+    equals its sum over the stack; torch's vectorised sum does not promise that."""
     def then(model, start, stop):
+        if start:
+            return
         if gradient.device.type == "cpu":
-            np.sum(delta.numpy()[model, :, start:stop], axis=-2, out=gradient.numpy()[model, start:stop])
+            np.sum(delta.numpy()[model], axis=-2, out=gradient.numpy()[model])
         else:
-            gradient[model, start:stop] = delta[model, :, start:stop].sum(dim=-2)
+            gradient[model] = delta[model].sum(dim=-2)
     return then
 
 
@@ -115,23 +120,24 @@ def adam_step(params, grads, moments, step, lr):
     torch._foreach_addcdiv_(params, first, denominators, -lr / correction1)
 
 
-def gather(data, rows, buffers):
-    """data[rows] (models x batch x columns) into a buffer kept across steps."""
-    key = ("batch", data.shape[-1], rows.shape[-1])
+def gather(data, rows, buffers, role):
+    """data[rows] (models x batch x columns) into a buffer kept across steps, one per role."""
+    key = ("batch", role, rows.shape[-1])
     if key not in buffers:
         buffers[key] = torch.empty(*rows.shape, data.shape[-1], device=data.device)
     out = buffers[key]
-    torch.index_select(data, 0, rows.reshape(-1).to(data.device), out=out.view(-1, data.shape[-1]))
+    torch.index_select(data, 0, rows.reshape(-1), out=out.view(-1, data.shape[-1]))
     return out
 
 
-def flat_copy(tensors, device):
-    """(one contiguous buffer holding a copy of every tensor, a dict of its views in their shapes)."""
+def flat_copy(tensors, device, copy=True):
+    """(one contiguous buffer holding every tensor (a copy, or uninitialised), a dict of its views in their shapes)."""
     buffer = torch.empty(sum(value.numel() for value in tensors.values()), device=device)
     views, offset = {}, 0
     for key, value in tensors.items():
         views[key] = buffer[offset:offset + value.numel()].view(value.shape)
-        views[key].copy_(value)
+        if copy:
+            views[key].copy_(value)
         offset += value.numel()
     return buffer, views
 
@@ -146,20 +152,20 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
     # Parameters, gradients, moments and masks each in one flat buffer (the dicts hold views):
     # Adam is then a few kernels on one tensor, not a few per layer.
     flat, params = flat_copy(weights, device)
-    flat_grads, grads = flat_copy(weights, device)
+    flat_grads, grads = flat_copy(weights, device, copy=False)
     moments = ([torch.zeros_like(flat)], [torch.zeros_like(flat)])
-    held = flat_copy(masks, device)[0] if masks else None
+    held = flat_copy({key: masks[key] for key in weights}, device)[0] if masks else None
     if held is not None:
         flat.mul_(held)
     seeds = order_seeds if order_seeds is not None else [0] * size(params)
     buffers = {}
     step = 0
     for epoch in range(1, epochs + 1):
-        for rows in batches(len(x), batch_size, seeds, epoch):
+        for rows in batches(len(x), batch_size, seeds, epoch, x.device):
             if rows is None:
                 gradients(params, x, y[None], grads, buffers)
             else:
-                gradients(params, gather(x, rows, buffers), gather(y, rows, buffers), grads, buffers)
+                gradients(params, gather(x, rows, buffers, "x"), gather(y, rows, buffers, "y"), grads, buffers)
             step += 1
             adam_step([flat], [flat_grads], moments, step, lr)
             if held is not None:
@@ -176,7 +182,8 @@ def train(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None,
     parallel; on `device` (cpu or cuda), returned on the CPU. after_epoch sees the first
     sub-stack only. order_seeds: one per model, its minibatch order (default 0 for all)."""
     models, rows = size(weights), min(batch_size or len(x), len(x))
-    step = models_per_task(rows, sum(architecture(weights)[1]), ACTIVATION_BUDGET)
+    budget = ACTIVATION_BUDGET if torch.device(device).type == "cpu" else GPU_ACTIVATION_BUDGET
+    step = models_per_task(rows, sum(architecture(weights)[1]), budget)
     x, y = x.to(device), y.to(device)
     seeds = list(order_seeds) if order_seeds is not None else [0] * models
     per_epoch = -(-len(x) // rows)  # minibatches per epoch

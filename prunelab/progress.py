@@ -5,6 +5,7 @@ clean, and a bar never touches an artifact.
 """
 import os
 import sys
+import threading
 
 from tqdm import tqdm
 
@@ -13,10 +14,20 @@ def watched():
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+class Bar(tqdm):
+    """tqdm whose update takes a lock: the workers update one bar, and tqdm's own count is a
+    plain `n += ...`."""
+    lock = threading.Lock()
+
+    def update(self, n=1):
+        with self.lock:
+            return super().update(n)
+
+
 def bar(total, description, unit="step"):
-    """A tqdm bar of `total` units (thread-safe: workers update one bar), disabled when unwatched."""
-    return tqdm(total=total, desc=description, unit=unit, disable=not watched(), leave=False,
-                dynamic_ncols=True, mininterval=0.5)
+    """A bar of `total` units, disabled when unwatched."""
+    return Bar(total=total, desc=description, unit=unit, disable=not watched(), leave=False,
+               dynamic_ncols=True, mininterval=0.5)
 
 
 def progress(items, description, unit):

@@ -80,8 +80,8 @@ SCHEMA = {
         "repeats": Key(5, lambda v: 1 <= v <= 1000, "an integer in [1, 1000]",
                        "models trained together, torch seeds train.seed ... train.seed + repeats - 1"),
         "batch_size": Key(0, lambda v: 0 <= v <= 10**7, "an integer in [0, 10**7] (0: full batch)",
-                          "samples per Adam step, reshuffled every epoch (seeded per model); 0 or more than "
-                          "the train split: full batch, the seed's; fine-tuning and retraining use it too"),
+                          "samples per Adam step, reshuffled every epoch (seeded per model); 0, or at least the "
+                          "train split's size: full batch, the seed's; fine-tuning and retraining use it too"),
         "device": Key("cpu", lambda v: v in ("cpu", "cuda"), "cpu or cuda",
                       "where training runs (train, and prune-sweep's fine-tuning); cuda differs from cpu in the last bits"),
     },

@@ -47,16 +47,17 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "
 DONE = ("success", "failed")
 
 
-def sh(*args):
-    result = subprocess.run(args, env=ENV, capture_output=True, text=True)
+def sh(*args, env=None):
+    """Run a command; env: variables added where the caller's environment leaves them unset."""
+    result = subprocess.run(args, env={**(env or {}), **ENV}, capture_output=True, text=True)
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines() or [""]
         raise UserError(f"`{' '.join(args)}` exited {result.returncode}: {last[-1]}")
     return result.stdout
 
 
-def dvc(*args):
-    return sh(str(BIN / "dvc"), *args)
+def dvc(*args, env=None):
+    return sh(str(BIN / "dvc"), *args, env=env)
 
 
 def exp_name(study, value):
@@ -137,7 +138,10 @@ def queue(study, values, jobs, force, timeout):
         dvc("exp", "run", "--queue", "-n", exp_name(study, value), "-S", f"{key}={json.dumps(as_param(value))}")
     print(f"{study}: {len(todo)} queued, {len(existing) - len(todo)} reused", file=sys.stderr)
     if todo:
-        dvc("queue", "start", "-j", str(jobs))
+        # The workers inherit this: each experiment's stages get their share of the cores
+        # (results do not depend on it), unless PRUNELAB_WORKERS is set already.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, cores // jobs))})
     wait(study, values, {exp_name(study, value) for value in existing}, timeout)
     failed = [name for name, state in states(study, values).items() if state != "success"]
     if len(failed) < len(existing):

@@ -57,13 +57,17 @@ def test_product_is_matmul_and_the_same_bytes_for_any_worker_count(left, right, 
     assert all(torch.equal(results[0], result) for result in results[1:])
 
 
-@pytest.mark.parametrize("seeds, hidden, batch_size", [([0], [600], 512), ([0, 1, 2, 3, 4], [64], 0)],
-                         ids=["one stack, tiles in parallel", "five stacks in parallel"])
-def test_training_and_evaluation_bytes_do_not_depend_on_the_workers(seeds, hidden, batch_size, restore_workers):
+@pytest.mark.parametrize("seeds, hidden, features, batch_size", [
+    ([0], [257], 130, 512), ([0, 1], [600, 257], 40, 0), ([0, 1, 2, 3, 4], [64], 12, 0)],
+    ids=["one stack, tiles of 256 and 1 units", "two stacks of two layers", "five stacks in parallel"])
+def test_training_and_evaluation_bytes_do_not_depend_on_the_workers(seeds, hidden, features, batch_size,
+                                                                     restore_workers):
     generator = torch.Generator().manual_seed(3)
-    x = torch.randn(1100, 12, generator=generator)
+    x = torch.randn(1100, features, generator=generator)
     y = (x[:, :2].sum(dim=1, keepdim=True) > 0).float()
-    initial = stacks.init_stack(seeds, 12, hidden)
+    initial = stacks.init_stack(seeds, features, hidden)
+    # The first case's weight-gradient product is past SMALL: tiled, its last tile one unit wide.
+    assert 257 * min(batch_size or len(x), len(x)) * features >= compute.SMALL or len(seeds) > 1
     runs = []
     for count in (1, 2):
         compute.set_workers(count)

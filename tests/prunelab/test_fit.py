@@ -13,7 +13,7 @@ FEATURES, SAMPLES = 25, 301  # 301 = 2 x 128 + 45: the last minibatch is short, 
 def make_data(classes=1, samples=SAMPLES, features=FEATURES):
     generator = torch.Generator().manual_seed(5)
     x = torch.randn(samples, features, generator=generator)
-    score = x[:, :3] @ torch.tensor([1.0, -2.0, 0.5])
+    score = x[:, :3] @ torch.tensor([1.0, -2.0, 0.5])[:features]
     y = (score > 0).float() if classes == 1 else torch.bucketize(score, torch.tensor([-1.0, 1.0])).float()
     return x, y.view(-1, 1)
 
@@ -55,11 +55,12 @@ def test_batches_are_each_models_own_seeded_permutation_every_epoch():
     assert fit.batches(10, 0, [3], 1) == [None] and fit.batches(10, 10, [3], 1) == [None]
 
 
-@pytest.mark.parametrize("hidden, classes, batch_size", [([16], 1, 0), ([16], 1, 128), ([12, 7], 1, 64),
-                                                         ([10], 3, 0), ([10], 3, 128)])
-def test_training_equals_autograd_and_torch_adam(hidden, classes, batch_size):
-    x, y = make_data(classes)
-    initial = stacks.init_stack([4], FEATURES, hidden, 1 if classes == 1 else 3)
+@pytest.mark.parametrize("hidden, classes, batch_size, features", [
+    ([16], 1, 0, FEATURES), ([16], 1, 128, FEATURES), ([12, 7], 1, 64, FEATURES), ([10], 3, 0, FEATURES),
+    ([10], 3, 128, FEATURES), ([8], 1, 64, 1)])  # one feature: as wide as the labels
+def test_training_equals_autograd_and_torch_adam(hidden, classes, batch_size, features):
+    x, y = make_data(classes, features=features)
+    initial = stacks.init_stack([4], features, hidden, 1 if classes == 1 else 3)
     trained = fit.train(initial, x, y, 6, 0.01, batch_size=batch_size, order_seeds=[4])
     reference = autograd_run(stacks.unstack(initial, 0), x, y, 6, 0.01, batch_size, 4)
     for key, value in reference.items():
