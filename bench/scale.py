@@ -25,13 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import stages  # noqa: E402,F401  (first: it pins the numerics before numpy and torch load)
+import torch  # noqa: E402
 from prunelab import compute, fit, stacks  # noqa: E402
 from prunelab.model import as_tensors  # noqa: E402
 from prunelab.numerics import PINNED  # noqa: E402
@@ -64,16 +64,37 @@ def unpinned(code):
                                 check=True).stdout)
 
 
+# Runs a module (or code) and writes its peak RSS (the kernel's VmHWM, in kB) to a file at exit.
+# Measured inside the process: a child's rusage counts the memory of the process that forked
+# it (this one, holding a large dataset) as its own.
+PEAK = """
+import atexit, runpy, sys
+target, out = sys.argv[1], sys.argv[2]
+def peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM"))
+    with open(out, "w") as handle:
+        handle.write(kb)
+atexit.register(peak)
+sys.argv = [target]
+runpy.run_module(target, run_name="__main__") if not target.startswith("import ") else exec(target)
+"""
+
+
 def run_stage(stage, work):
-    """(wall seconds, peak RSS bytes) of one stage's command, from its own rusage."""
+    """(wall seconds, peak RSS bytes) of one stage's module, run as dvc.yaml runs it."""
+    return run_peak(f"stages.{stage}", work)
+
+
+def run_peak(target, work):
+    peak = Path(work) / ".peak"
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", f"stages.{stage}"], cwd=work, env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    result = subprocess.run([sys.executable, "-c", PEAK, target, str(peak)], cwd=work, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
-    if status:
-        raise SystemExit(f"stages.{stage} failed in {work}:\n{process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss * 1024
+    if result.returncode:
+        raise SystemExit(f"{target} failed in {work}:\n{result.stderr}")
+    return elapsed, int(peak.read_text()) * 1024
 
 
 def workdir(parent, name, changes):
@@ -147,7 +168,7 @@ def main():
                                  rate / two, f"one epoch, {seconds:.1f} s"))
             trained = json.loads((work / "metrics/train.json").read_text())
             swept = json.loads((work / "metrics/prune.json").read_text())["global-magnitude"]["fine-tune"]
-            torch_rss = run_stage_code("import torch")
+            _, torch_rss = run_peak("import torch", work)
             dataset = sum((work / "data" / name).stat().st_size for name in ("train.npz", "test.npz"))
             peak = max(rss for _, _, rss in stage_rows)
             rows.append(("peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)",
@@ -178,13 +199,6 @@ def main():
             print(f"| {stage} | {seconds:.1f} | {rss / 2**30:.2f} |")
         print(f"test accuracy {trained['test_accuracy']}; global-magnitude + fine-tune keeps it within "
               f"{LARGE_TOLERANCE} up to sparsity {swept['max_sparsity_within_tolerance_mean']}")
-
-
-def run_stage_code(code):
-    """Peak RSS bytes of a python process running code."""
-    process = subprocess.Popen([sys.executable, "-c", code], env=ENV)
-    _, _, usage = os.wait4(process.pid, 0)
-    return usage.ru_maxrss * 1024
 
 
 if __name__ == "__main__":

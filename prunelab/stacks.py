@@ -4,6 +4,8 @@ A stack is a dict of the Net's parameter names to tensors with a leading model d
 (fc1.weight: models x hidden x features), for any depth and any number of outputs. Masks
 (same shapes, 0/1) hold pruned weights at zero. Training a stack is prunelab/fit.py.
 """
+import threading
+
 import torch
 from torch import nn
 
@@ -73,12 +75,16 @@ def linear(weights, layer, x, out=None, relu=False):
     return product(x, weight.mT, out, then=finish)
 
 
-def logits(weights, x):
-    """The last layer's outputs of every model, before the sigmoid (or softmax)."""
+def logits(weights, x, buffers=None):
+    """The last layer's outputs of every model, before the sigmoid (or softmax). buffers: a dict
+    that keeps the hidden activations' tensors for the next call of the same shape."""
     names = layer_names(weights)
     out = x
     for name in names[:-1]:
-        out = linear(weights, name, out, relu=True)
+        key = (name, size(weights), x.shape[-2])
+        if buffers is not None and key not in buffers:
+            buffers[key] = torch.empty(size(weights), x.shape[-2], weights[f"{name}.weight"].shape[1], device=x.device)
+        out = linear(weights, name, out, buffers[key] if buffers is not None else None, relu=True)
     return linear(weights, names[-1], out)
 
 
@@ -90,9 +96,9 @@ def per_model(function, out, target):
     return torch.stack([function(out[model], target[model if len(target) > 1 else 0]) for model in range(len(out))])
 
 
-def forward(weights, x):
+def forward(weights, x, buffers=None):
     """Outputs of every model on x: models x samples x outputs (a sigmoid for one output, else logits)."""
-    out = logits(weights, x)
+    out = logits(weights, x, buffers)
     return per_model(lambda output, _: torch.sigmoid(output), out, out) if out.shape[-1] == 1 else out
 
 
@@ -109,10 +115,12 @@ def evaluate(weights, x, y):
     float64 loss sums add up in a fixed order, so the result does not depend on the workers."""
     step = models_per_task(min(SAMPLES, len(x)), sum(architecture(weights)[1]), EVALUATION_BUDGET)
     tasks = [(start, first) for start in range(0, size(weights), step) for first in range(0, len(x), SAMPLES)]
+    buffers = {}  # per thread: each task reuses its thread's activations instead of allocating anew
 
     def task(bounds):
         start, first = bounds
-        outputs = forward(part(weights, start, start + step), x[first:first + SAMPLES])
+        mine = buffers.setdefault(threading.get_ident(), {})
+        outputs = forward(part(weights, start, start + step), x[first:first + SAMPLES], mine)
         target = y[first:first + SAMPLES]
         if outputs.shape[-1] == 1:
             correct = ((outputs > 0.5).float() == target).sum(dim=(1, 2))
