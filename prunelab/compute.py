@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from prunelab import InputError
+from prunelab.numerics import usable_cores
 
 # Rows of a product's left operand one tile computes: small enough that the products of one
 # minibatch (1024 rows) split four ways, big enough that BLAS runs at speed. A product of fewer
@@ -32,10 +33,6 @@ WORKERS_VARIABLE = "PRUNELAB_WORKERS"
 
 _state = threading.local()  # .inside: this thread is a worker (nested work runs in place)
 _pool = {"workers": None, "executor": None}
-
-
-def usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def workers_from_environment(environ=os.environ):

@@ -35,6 +35,11 @@ PINNED = {
 NUMERIC_MODULES = ("numpy", "torch", "sklearn", "scipy")
 
 
+def usable_cores():
+    """The cores this process may run on (its affinity), without loading a numeric library."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def pin(environ=os.environ):
     """Set the pinned variables. Returns the numeric libraries that were already loaded, for
     which the pins come too late (empty when called before any numeric import, as stages do)."""

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from stages import UserError, run, schema
 from prunelab.aggregate import group
 from stages.artifacts import write_figure
+from prunelab.numerics import usable_cores
 
 # The study definitions: name -> (params key, values). The one place that names the keys.
 STUDIES = {
@@ -140,8 +141,7 @@ def queue(study, values, jobs, force, timeout):
     if todo:
         # The workers inherit this: each experiment's stages get their share of the cores
         # (results do not depend on it), unless PRUNELAB_WORKERS is set already.
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, cores // jobs))})
+        dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, usable_cores() // jobs))})
     wait(study, values, {exp_name(study, value) for value in existing}, timeout)
     failed = [name for name, state in states(study, values).items() if state != "success"]
     if len(failed) < len(existing):
