@@ -1,35 +1,67 @@
-"""Data sources: each returns features x (samples x features, float64) and labels y (samples,
-integers 0 .. classes - 1). A new dataset is one function and one line in SOURCES.
+"""Data sources: each a record (Source) in SOURCES that says what it loads, which params it
+takes (with their types, defaults and ranges) and whether it is synthetic. A loader returns
+features x (samples x features, float64) and labels y (samples, integers 0 .. classes - 1).
+A new dataset is one loader and one record; the pipeline's params schema derives its
+`data.*` keys and their checks from the records.
 
 scikit-learn's bundled sets ship inside its wheel: no network. `csv` reads a user's file;
-what is wrong with a file is an InputError that names it.
+what is wrong with a file is an InputError that names it. scikit-learn is imported only
+when a loader runs: checking params needs the records, not the numeric code.
 """
 import csv
 import math
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
 
 from prunelab import InputError
 
 
-def make_classification(random_state, n_samples, n_features, n_classes, n_clusters_per_class):
+@dataclass(frozen=True)
+class Option:
+    """A param a source takes (data.NAME in the pipeline's params file)."""
+    default: object                  # its Python type is the option's type; None: the user must set it
+    valid: Callable[[object], bool]  # called with a value of the right type
+    expected: str                    # what `valid` accepts, for errors and the params table
+    meaning: str
+    kind: type = int                 # the type, where there is no default to take it from
+    suffix: str = ""                 # a file the user gives: the name must end so (the pipeline adds where it lies)
+
+
+@dataclass(frozen=True)
+class Source:
+    load: Callable[..., tuple]       # load(random_state, **options) -> (x, y)
+    about: str                       # what it is, for the params table
+    options: dict = field(default_factory=dict)  # name -> Option, in the order the params table shows them
+    synthetic: bool = False          # built from its options alone: nothing to read, nothing to check but params
+    rules: tuple = ()                # checks across its options: each maps the values to an error message or None
+    named_by: str = ""               # the option that names its input (a file), for error messages
+
+    def label(self, name: str, values: dict) -> str:
+        """How errors name this source's data: its file, or `data.source NAME`."""
+        return str(values[self.named_by]) if self.named_by else f"data.source {name}"
+
+
+def make_classification(random_state: int, n_samples: int, n_features: int, n_classes: int,
+                        n_clusters_per_class: int) -> tuple:
     """The seed's synthetic task (2 informative and 2 redundant features, the rest noise)."""
+    from sklearn import datasets
     return datasets.make_classification(n_samples=n_samples, n_features=n_features, n_classes=n_classes,
                                         n_clusters_per_class=n_clusters_per_class, random_state=random_state)
 
 
-def _bundled(loader):
+def _bundled(name):
     """A scikit-learn dataset that ships with the wheel; random_state is unused (fixed data)."""
-    def source(random_state):
-        x, y = loader(return_X_y=True)
+    def load(random_state):
+        from sklearn import datasets
+        x, y = getattr(datasets, f"load_{name}")(return_X_y=True)
         return x.astype(np.float64), y.astype(np.int64)
-    source.__doc__ = f"scikit-learn's {loader.__name__.removeprefix('load_')} (bundled, fixed)"
-    return source
+    load.__doc__ = f"scikit-learn's {name} (bundled, fixed)"
+    return load
 
 
-def from_csv(random_state, path, target):
+def from_csv(random_state: int, path, target: str) -> tuple:
     """A CSV file with a header row: numeric feature columns and a `target` column of class
     labels (numbers or names, mapped to 0 .. classes - 1 in sorted order)."""
     try:
@@ -70,7 +102,7 @@ def from_csv(random_state, path, target):
     return x, np.array([index[label] for label in labels], dtype=np.int64)
 
 
-def _label_order(label):
+def _label_order(label: str) -> tuple:
     """Numeric labels in numeric order (2 before 10), names alphabetically after them."""
     try:
         return 0, float(label), ""
@@ -78,17 +110,64 @@ def _label_order(label):
         return 1, 0.0, label
 
 
+def _classes_fit_informative_features(values):
+    product = values["n_classes"] * values["n_clusters_per_class"]
+    if product > 4:
+        return (f"data.n_classes * data.n_clusters_per_class = {product}; expected at most 4 "
+                "(make_classification's 2 informative features hold 2**2 clusters)")
+    return None
+
+
+def _split_sizes_nonempty(values):
+    n_test = math.ceil(values["test_size"] * values["n_samples"])  # split()'s rounding
+    if not 1 <= n_test < values["n_samples"]:
+        return (f"data.test_size = {values['test_size']} with data.n_samples = {values['n_samples']} "
+                f"gives {n_test} test samples; expected both splits to be non-empty")
+    return None
+
+
+_SYNTHETIC_OPTIONS = {
+    "n_samples": Option(2500, lambda v: 2 <= v <= 10**6, "an integer in [2, 10**6]", "make_classification n_samples"),
+    "n_features": Option(25, lambda v: 4 <= v <= 10**4, "an integer in [4, 10**4] (2 informative + 2 redundant)",
+                         "make_classification n_features"),
+    "n_classes": Option(2, lambda v: 2 <= v <= 4, "an integer in [2, 4] (n_classes * n_clusters_per_class <= 4)",
+                        "make_classification classes (2: one sigmoid output; more: one output per class, softmax)"),
+    "n_clusters_per_class": Option(2, lambda v: v in (1, 2), "1 or 2 (n_classes * clusters <= 2**2 informative)",
+                                   "make_classification n_clusters_per_class"),
+}
+_CSV_OPTIONS = {
+    "path": Option(None, lambda v: v.endswith(".csv"), "a path ending in .csv",
+                   "source csv: the file, relative to the repo root", kind=str, suffix=".csv"),
+    "target": Option(None, lambda v: v != "", "a column name", "source csv: the column of class labels", kind=str),
+}
+
 SOURCES = {
-    "make_classification": make_classification,
-    "breast_cancer": _bundled(datasets.load_breast_cancer),
-    "digits": _bundled(datasets.load_digits),
-    "wine": _bundled(datasets.load_wine),
-    "iris": _bundled(datasets.load_iris),
-    "csv": from_csv,
+    "make_classification": Source(make_classification, "the seed's synthetic task", _SYNTHETIC_OPTIONS,
+                                  synthetic=True, rules=(_classes_fit_informative_features, _split_sizes_nonempty)),
+    "breast_cancer": Source(_bundled("breast_cancer"), "bundled with scikit-learn, 569 x 30, 2 classes"),
+    "digits": Source(_bundled("digits"), "bundled with scikit-learn, 1797 x 64, 10 classes"),
+    "wine": Source(_bundled("wine"), "bundled with scikit-learn, 178 x 13, 3 classes"),
+    "iris": Source(_bundled("iris"), "bundled with scikit-learn, 150 x 4, 3 classes"),
+    "csv": Source(from_csv, "a CSV file of yours under datasets/", _CSV_OPTIONS, named_by="path"),
 }
 
 
-def split(x, y, test_size, random_state, standardize=False, name="the data"):
+def load(source: str, values: dict) -> tuple:
+    """(x, y) of the source named `source`, with its options (and random_state) taken from `values`."""
+    record = SOURCES[source]
+    return record.load(values["random_state"], **{name: values[name] for name in record.options})
+
+
+def load_split(data: dict) -> tuple:
+    """(x_train, x_test, y_train, y_test) of a data section (source, its options, random_state,
+    test_size, standardize); a bad file is an InputError that names it."""
+    x, y = load(data["source"], data)
+    return split(x, y, data["test_size"], data["random_state"], data["standardize"],
+                 name=SOURCES[data["source"]].label(data["source"], data))
+
+
+def split(x: np.ndarray, y: np.ndarray, test_size: float, random_state: int, standardize: bool = False,
+          name: str = "the data") -> tuple:
     """(x_train, x_test, y_train, y_test), as train_test_split draws them; with standardize,
     features are centred and scaled by the train split's mean and std (the test split's own
     statistics would leak into the model)."""
@@ -96,6 +175,7 @@ def split(x, y, test_size, random_state, standardize=False, name="the data"):
     if not 1 <= n_test < len(y):
         raise InputError(f"{name}: {len(y)} rows give {n_test} test and {len(y) - n_test} train rows at "
                          f"test_size {test_size}; expected both splits to be non-empty")
+    from sklearn.model_selection import train_test_split
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=random_state)
     if standardize:
         mean, std = x_train.mean(axis=0), x_train.std(axis=0)
@@ -104,5 +184,5 @@ def split(x, y, test_size, random_state, standardize=False, name="the data"):
     return x_train, x_test, y_train, y_test
 
 
-def class_counts(y, classes):
+def class_counts(y: np.ndarray, classes: int) -> list:
     return [int((y == label).sum()) for label in range(classes)]

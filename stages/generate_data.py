@@ -2,16 +2,9 @@
 standardized by the train split's statistics when data.standardize is set)."""
 import numpy as np
 
-from prunelab.data import SOURCES, class_counts, split
-from stages import run, schema
+from prunelab.data import class_counts, load_split
+from stages import paths, run, schema
 from stages.artifacts import rounded, save_arrays, write_json
-
-
-def split_dataset(data):
-    """(x_train, x_test, y_train, y_test) of the data section's dataset; a bad file is an InputError."""
-    x, y = SOURCES[data["source"]](**schema.source_options(data))
-    name = data["path"] if data["source"] == "csv" else f"data.source {data['source']}"
-    return split(x, y, data["test_size"], data["random_state"], data["standardize"], name=name)
 
 
 def split_summary(y, classes):
@@ -26,11 +19,11 @@ def split_summary(y, classes):
 
 def main():
     data = schema.load("data")["data"]
-    x_train, x_test, y_train, y_test = split_dataset(data)
+    x_train, x_test, y_train, y_test = load_split(data)
     classes = int(max(y_train.max(), y_test.max())) + 1
-    save_arrays("data/train.npz", x=x_train, y=y_train)
-    save_arrays("data/test.npz", x=x_test, y=y_test)
-    write_json("metrics/data.json", {"features": x_train.shape[1], "train": split_summary(y_train, classes),
+    save_arrays(paths.TRAIN_SPLIT, x=x_train, y=y_train)
+    save_arrays(paths.TEST_SPLIT, x=x_test, y=y_test)
+    write_json(paths.DATA_METRICS, {"features": x_train.shape[1], "train": split_summary(y_train, classes),
                                      "test": split_summary(y_test, classes)})
 
 

@@ -4,16 +4,18 @@ read_params (stages/params_file.py) parses the file; validate and load check it 
 
 `python -m stages.schema` prints the params table that the README carries.
 """
+import functools
 import importlib
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
-from stages import UserError
+from stages import UserError, paths
 from stages.params_file import PARAMS_FILE, parse_params
+
 
 @dataclass(frozen=True)
 class Key:
@@ -22,50 +24,85 @@ class Key:
     expected: str            # what `valid` accepts, for errors and the README
     meaning: str
     shown: str = ""          # the default as the README shows it, when repr is unreadable
-    item_expected: object = ""  # for lists: what `valid` accepts of each item (str, or a function giving it)
+    item_expected: object = ""  # for lists: what `valid` accepts of each item; for names: a function giving them
     item_type: type = float  # for lists: the type of each item
     min_items: int = 1       # for lists
     distinct: bool = True    # for lists: a repeated item is an error (levels, names; not widths)
     sources: tuple = ()      # data keys: the data.source values it applies to (empty: all); an error when set otherwise
+    required: bool = False   # data keys: must be set when data.source is one of `sources`
 
 
 def registry(module, name):
-    """The names of a registry (data SOURCES, pruning METHODS, REGIMES), imported only when checked:
-    torch is slow to load."""
-    return list(getattr(importlib.import_module(f"prunelab.{module}"), name))
+    """The names of a registry (prunelab.data's SOURCES, prunelab.names' METHODS and REGIMES),
+    imported only when a key that names one is checked: a stage then depends on exactly the
+    code that checking its own sections loads, and no stage on torch."""
+    return tuple(getattr(importlib.import_module(f"prunelab.{module}"), name))
+
+
+def one_of(module, name):
+    return lambda: f"one of {', '.join(registry(module, name))}"
 
 
 SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
 # Levels past the seed's flat region: methods only separate above ~0.7 sparsity.
 HIGH_AMOUNTS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
-SYNTHETIC = ("make_classification",)
-CSV_DIR = "datasets/"  # generate-data depends on this folder: editing a file in it reruns the stage
+
+
+def _sources():
+    from prunelab.data import SOURCES
+    return SOURCES
+
+
+def section_keys(section):
+    """A section's keys; data's include every source's options (prunelab/data.py's records)."""
+    return {**SCHEMA["data"], **_source_keys()[0]} if section == "data" else SCHEMA[section]
+
+
+def _under_datasets(valid, path):
+    return path.startswith(f"{paths.DATASETS_DIR}/") and ".." not in path.split("/") and valid(path)
+
+
+def _option_key(source, option, sources):
+    valid, expected = option.valid, option.expected
+    if option.suffix:  # a file of the user's: under the folder that dvc.yaml tracks for it
+        valid = functools.partial(_under_datasets, option.valid)
+        expected = f"a path under {paths.DATASETS_DIR}/ ending in {option.suffix}"
+    required = option.default is None
+    return Key(option.kind() if required else option.default, valid, expected, option.meaning,
+               shown=f"none ({' or '.join(sources)} only)" if required else "", sources=sources, required=required)
+
+
+@functools.cache
+def _source_keys():
+    """The data keys of the sources' options (prunelab/data.py's records), in their order: per
+    source its own Keys (what a value is checked with), and one Key per option name for the
+    table and the section's key list; an option that several sources take applies to all."""
+    from prunelab.data import SOURCES  # only where the data section is checked: see registry()
+    takers = {}
+    for source, record in SOURCES.items():
+        for name in record.options:
+            takers.setdefault(name, []).append(source)
+    own = {source: {name: _option_key(source, option, tuple(takers[name])) for name, option in record.options.items()}
+           for source, record in SOURCES.items()}
+    shared = {}
+    for name, sources in takers.items():
+        keys = [own[source][name] for source in sources]
+        expected = dict.fromkeys(key.expected for key in keys)
+        shared[name] = replace(keys[0], expected="; ".join(expected) if len(expected) == 1 else
+                               "; ".join(f"{source}: {key.expected}" for source, key in zip(sources, keys)))
+    return shared, own
 
 SCHEMA = {
     "data": {
         "source": Key("make_classification", lambda v: v in registry("data", "SOURCES"),
-                      "a name from SOURCES in prunelab/data.py",
-                      "the dataset: make_classification (the seed's), scikit-learn's bundled breast_cancer, "
-                      "digits, wine or iris, or csv (a file of yours)",
-                      item_expected=lambda: f"one of {', '.join(registry('data', 'SOURCES'))}"),
-        "n_samples": Key(2500, lambda v: 2 <= v <= 10**6, "an integer in [2, 10**6]",
-                         "make_classification n_samples", sources=SYNTHETIC),
-        "n_features": Key(25, lambda v: 4 <= v <= 10**4, "an integer in [4, 10**4] (2 informative + 2 redundant)",
-                          "make_classification n_features", sources=SYNTHETIC),
-        "n_classes": Key(2, lambda v: 2 <= v <= 4, "an integer in [2, 4] (n_classes * n_clusters_per_class <= 4)",
-                         "make_classification classes (2: one sigmoid output; more: one output per class, softmax)",
-                         sources=SYNTHETIC),
-        "n_clusters_per_class": Key(2, lambda v: v in (1, 2), "1 or 2 (n_classes * clusters <= 2**2 informative)",
-                                    "make_classification n_clusters_per_class", sources=SYNTHETIC),
+                      "a name from SOURCES in prunelab/data.py", lambda: "the dataset: " + ", ".join(
+                          f"{name} ({record.about})" for name, record in _sources().items()),
+                      item_expected=one_of("data", "SOURCES")),
         "random_state": Key(42, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)", "dataset and split seed"),
         "test_size": Key(0.3, lambda v: 0 < v < 1, "a number in (0, 1)", "fraction of samples held out for testing"),
         "standardize": Key(False, lambda v: True, "true or false",
                            "centre and scale every feature by the train split's mean and std (real features need it)"),
-        "path": Key("", lambda v: v.startswith(CSV_DIR) and v.endswith(".csv") and ".." not in v.split("/"),
-                    f"a path under {CSV_DIR} ending in .csv", "source csv: the file, relative to the repo root",
-                    shown="none (csv only)", sources=("csv",)),
-        "target": Key("", lambda v: v != "", "a column name", "source csv: the column of class labels",
-                      shown="none (csv only)", sources=("csv",)),
+        # ... and each source's own options: section_keys("data").
     },
     "model": {
         "hidden_sizes": Key([256], lambda v: 1 <= v <= 10**5, "a non-empty list of integers in [1, 10**5]",
@@ -94,13 +131,13 @@ SCHEMA = {
                           "levels as magnitude thresholds: every weight (any layer) of magnitude below t removed "
                           "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
         "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
-                       lambda v: v in registry("pruning", "METHODS"),
+                       lambda v: v in registry("names", "METHODS"),
                        "a non-empty list of distinct names from METHODS in prunelab/pruning.py", "pruning methods to run",
-                       item_type=str, item_expected=lambda: f"one of {', '.join(registry('pruning', 'METHODS'))}"),
-        "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("regimes", "REGIMES"),
+                       item_type=str, item_expected=one_of("names", "METHODS")),
+        "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("names", "REGIMES"),
                        "a non-empty list of distinct names from REGIMES in prunelab/regimes.py",
                        "what happens around pruning", item_type=str,
-                       item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
+                       item_expected=one_of("names", "REGIMES")),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
                                "epochs of Adam after pruning, masks held (fine-tune, and each iterative step)"),
         "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
@@ -126,32 +163,23 @@ SCHEMA = {
 
 def _keys_fit_the_source(section, given):
     for name in given:
-        key = SCHEMA["data"][name]
+        key = section_keys("data")[name]
         if key.sources and section["source"] not in key.sources:
             return (f"data.{name} is set, but it applies only to data.source {' or '.join(key.sources)} and "
                     f"data.source is {section['source']}; expected it removed")
-    if section["source"] == "csv":
-        for name in ("path", "target"):
-            if name not in given:
-                return f"data.source is csv but data.{name} is not set; expected {SCHEMA['data'][name].expected}"
+    for name, key in _source_keys()[1][section["source"]].items():
+        if key.required and name not in given:
+            return f"data.source is {section['source']} but data.{name} is not set; expected {key.expected}"
     return None
 
 
-def _classes_fit_informative_features(section, given):
-    product = section["n_classes"] * section["n_clusters_per_class"]
-    if section["source"] in SYNTHETIC and product > 4:
-        return (f"data.n_classes * data.n_clusters_per_class = {product}; expected at most 4 "
-                "(make_classification's 2 informative features hold 2**2 clusters)")
-    return None
-
-
-def _split_sizes_nonempty(section, given):
-    if section["source"] not in SYNTHETIC:
-        return None  # the row count is known once the data is loaded: check-params checks the split then
-    n_test = int(np.ceil(section["test_size"] * section["n_samples"]))
-    if not 1 <= n_test < section["n_samples"]:
-        return (f"data.test_size = {section['test_size']} with data.n_samples = {section['n_samples']} "
-                f"gives {n_test} test samples; expected both splits to be non-empty")
+def _the_sources_own_rules(section, given):
+    """A source's checks across its options (prunelab/data.py), for a synthetic source the split
+    sizes too; a file's rows are known once it is read: check-params checks the split then."""
+    for rule in _sources()[section["source"]].rules:
+        message = rule(section)
+        if message:
+            return message
     return None
 
 
@@ -169,7 +197,7 @@ def _some_level(section, given):
 
 
 # Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [_keys_fit_the_source, _classes_fit_informative_features, _split_sizes_nonempty], "train": [_seeds_fit], "prune": [_some_level]}
+SECTION_RULES = {"data": [_keys_fit_the_source, _the_sources_own_rules], "train": [_seeds_fit], "prune": [_some_level]}
 
 
 def _typed(name, key, value):
@@ -184,8 +212,7 @@ def _typed(name, key, value):
         for index, item in enumerate(value):
             typed = float(item) if key.item_type is float and _is_number(item) else item
             if isinstance(typed, bool) or not (isinstance(typed, key.item_type) and key.valid(typed)):
-                expected = key.item_expected() if callable(key.item_expected) else key.item_expected
-                raise bad(f"{name}[{index}]", item, expected)
+                raise bad(f"{name}[{index}]", item, _text(key.item_expected))
             if key.distinct and value.index(item) != index:
                 raise bad(f"{name}[{index}]", item, f"distinct values; it repeats {name}[{value.index(item)}]")
         return [key.item_type(item) for item in value]
@@ -201,8 +228,13 @@ def _typed(name, key, value):
         raise bad()
     if not key.valid(typed):
         # A name from a registry: list the names (as for list items) rather than point at the file.
-        raise bad(expected=key.item_expected() if callable(key.item_expected) else key.expected)
+        raise bad(expected=_text(key.item_expected) or key.expected)
     return typed
+
+
+def _text(value):
+    """A message part, or the function that makes it (registries are imported only when needed)."""
+    return value() if callable(value) else value
 
 
 def _is_number(value):
@@ -220,10 +252,19 @@ def read_params(path=PARAMS_FILE):
     return params
 
 
+def _keys_to_check(section, given):
+    """A section's keys; for data, the chosen source's own check of each of its options."""
+    keys = section_keys(section)
+    if section == "data" and isinstance(given, dict):
+        source = _typed("data.source", keys["source"], given["source"]) if "source" in given else keys["source"].default
+        keys = {**keys, **_source_keys()[1][source]}
+    return keys
+
+
 def validate_section(params, section):
     """Check one section of parsed params; return it typed, with defaults for absent keys."""
-    keys = SCHEMA[section]
     given = params.get(section)
+    keys = _keys_to_check(section, given)
     if given is None:
         raise UserError(f"{PARAMS_FILE}: missing section '{section}'; expected keys {', '.join(keys)}")
     if not isinstance(given, dict):
@@ -249,12 +290,6 @@ def validate(params):
     return {section: validate_section(params, section) for section in SCHEMA}
 
 
-def source_options(data):
-    """The data keys that data.source's function takes (its own keys, and random_state)."""
-    return {name: data[name] for name, key in SCHEMA["data"].items()
-            if data["source"] in key.sources or name == "random_state"}
-
-
 def load(*sections):
     """The typed, validated values of the named sections of params.yaml, by section."""
     params = read_params()
@@ -263,9 +298,9 @@ def load(*sections):
 
 def markdown_table():
     rows = ["| key | default | expected | meaning |", "|---|---|---|---|"]
-    for section, keys in SCHEMA.items():
-        for name, key in keys.items():
-            rows.append(f"| {section}.{name} | {key.shown or key.default} | {key.expected} | {key.meaning} |")
+    for section in SCHEMA:
+        for name, key in section_keys(section).items():
+            rows.append(f"| {section}.{name} | {key.shown or key.default} | {key.expected} | {_text(key.meaning)} |")
     return "\n".join(rows)
 
 

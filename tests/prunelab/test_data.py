@@ -11,7 +11,7 @@ from prunelab.data import SOURCES, from_csv, split
 @pytest.mark.parametrize("name, shape, classes", [("breast_cancer", (569, 30), 2), ("digits", (1797, 64), 10),
                                                   ("wine", (178, 13), 3), ("iris", (150, 4), 3)])
 def test_bundled_sets_come_from_the_wheel(name, shape, classes):
-    x, y = SOURCES[name](random_state=0)
+    x, y = SOURCES[name].load(random_state=0)
     expected_x, expected_y = getattr(datasets, f"load_{name}")(return_X_y=True)
     assert x.shape == shape and x.dtype == np.float64 and np.array_equal(x, expected_x)
     assert y.dtype == np.int64 and np.array_equal(y, expected_y)
@@ -19,7 +19,7 @@ def test_bundled_sets_come_from_the_wheel(name, shape, classes):
 
 
 def test_make_classification_is_the_seeds_call():
-    x, y = SOURCES["make_classification"](random_state=42, n_samples=300, n_features=6, n_classes=3,
+    x, y = SOURCES["make_classification"].load(random_state=42, n_samples=300, n_features=6, n_classes=3,
                                           n_clusters_per_class=1)
     expected_x, expected_y = datasets.make_classification(n_samples=300, n_features=6, n_classes=3,
                                                           n_clusters_per_class=1, random_state=42)
@@ -62,7 +62,7 @@ def test_bad_csv_files_are_input_errors_naming_the_file(tmp_path, text, message)
 
 
 def test_split_is_train_test_split_and_standardizes_by_the_train_split():
-    x, y = SOURCES["wine"](random_state=0)
+    x, y = SOURCES["wine"].load(random_state=0)
     x_train, x_test, y_train, y_test = split(x, y, 0.3, 42)
     expected = train_test_split(x, y, test_size=0.3, random_state=42)
     assert all(np.array_equal(a, b) for a, b in zip((x_train, x_test, y_train, y_test), expected))

@@ -6,23 +6,23 @@ import numpy as np
 import pytest
 import yaml
 
-from stages import UserError
+from stages import UserError, paths
 from stages.params_file import _Yaml12Loader
-from stages.schema import SCHEMA, read_params, validate
+from stages.schema import SCHEMA, read_params, section_keys, validate
 from tests.conftest import ENV, ROOT
 
 
 def defaults():
     """Every key at its default, as validate returns them."""
-    return {section: {name: key.default for name, key in keys.items()} for section, keys in SCHEMA.items()}
+    return {section: {name: key.default for name, key in section_keys(section).items()} for section in SCHEMA}
 
 
 def given_defaults(source="make_classification"):
     """A params file that sets every key that applies to `source` and has a default (csv's path
     and target have none)."""
-    return {section: {name: key.default for name, key in keys.items()
+    return {section: {name: key.default for name, key in section_keys(section).items()
                       if not key.sources or (source in key.sources and key.default != "")}
-            for section, keys in SCHEMA.items()}
+            for section in SCHEMA}
 
 
 def with_value(section, key, value):
@@ -169,7 +169,7 @@ def test_stage_prints_one_line_and_exits_non_zero(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr == "error: params.yaml: train.lr = -2: expected a number > 0\n"
-    assert not (tmp_path / "data/params.ok").exists()
+    assert not (tmp_path / paths.PARAMS_OK).exists()
 
 
 def for_source(source, **data):
@@ -231,7 +231,7 @@ def test_a_bad_csv_is_one_line_naming_the_file(tmp_path, monkeypatch, text, targ
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: datasets/mine.csv: {message}")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert not (tmp_path / "data/params.ok").exists()
+    assert not (tmp_path / paths.PARAMS_OK).exists()
 
 
 def test_a_missing_csv_is_named(tmp_path, monkeypatch):
@@ -240,3 +240,39 @@ def test_a_missing_csv_is_named(tmp_path, monkeypatch):
     result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
                             env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert result.stderr == "error: datasets/gone.csv: missing; expected a CSV file with a header row\n"
+
+
+def test_checking_the_default_params_loads_neither_torch_nor_scikit_learn():
+    # A fresh interpreter: what stage check-params imports to validate the default params.
+    probe = ("import sys; import stages.check_params, stages.schema; stages.schema.validate(stages.schema.read_params()); "
+             "print(sorted(name for name in ('torch', 'sklearn') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
+    from prunelab import data
+    from stages import schema
+    toy = data.Source(lambda random_state, n_points, path: None, "a toy",
+                      {"n_points": data.Option(10, lambda v: v > 0, "an integer > 0", "points"),
+                       "path": data.Option(None, lambda v: v.endswith(".toy"), "a .toy file", "the file", kind=str,
+                                           suffix=".toy")},
+                      rules=(lambda values: "too many" if values["n_points"] > 99 else None,))
+    monkeypatch.setitem(data.SOURCES, "toy", toy)
+    keys, own = schema._source_keys.__wrapped__()
+    assert keys["n_points"].sources == ("toy",) and keys["n_points"].default == 10
+    # An option two sources take is one key that applies to both, checked by each source's own
+    # rule; a file lies under datasets/.
+    assert keys["path"].sources == ("csv", "toy") and keys["path"].required
+    assert own["toy"]["path"].valid("datasets/a.toy") and not own["toy"]["path"].valid("elsewhere/a.toy")
+    assert not own["csv"]["path"].valid("datasets/a.toy")
+    assert keys["path"].expected == "csv: a path under datasets/ ending in .csv; toy: a path under datasets/ ending in .toy"
+    monkeypatch.setattr(schema, "_source_keys", lambda: (keys, own))
+    section = {"source": "toy", "n_points": 100, "path": "datasets/a.toy", "random_state": 1, "test_size": 0.5}
+    with pytest.raises(UserError, match="params.yaml: too many$"):
+        validate({**given_defaults(), "data": section})
+    with pytest.raises(UserError, match=r"data.path = 'datasets/a.csv': expected a path under datasets/ ending in .toy"):
+        validate({**given_defaults(), "data": {**section, "n_points": 5, "path": "datasets/a.csv"}})
+    del section["path"]
+    with pytest.raises(UserError, match="data.source is toy but data.path is not set; expected a path under datasets/"):
+        validate({**given_defaults(), "data": section})

@@ -8,7 +8,7 @@ import yaml
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
-from stages import generate_data
+from stages import generate_data, paths
 from tests.conftest import imported_modules
 
 
@@ -17,10 +17,10 @@ def test_writes_the_seeds_split_and_its_summary(workdir):
     x, y = make_classification(n_samples=300, n_features=6, n_classes=2, n_clusters_per_class=2,
                                random_state=42)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=42)
-    with np.load("data/train.npz") as train, np.load("data/test.npz") as test:
+    with np.load(paths.TRAIN_SPLIT) as train, np.load(paths.TEST_SPLIT) as test:
         assert np.array_equal(train["x"], x_train) and np.array_equal(train["y"], y_train)
         assert np.array_equal(test["x"], x_test) and np.array_equal(test["y"], y_test)
-    summary = json.loads(Path("metrics/data.json").read_text())
+    summary = json.loads(Path(paths.DATA_METRICS).read_text())
     assert summary["features"] == 6
     assert summary["test"] == {"samples": 90, "class_0": int((y_test == 0).sum()),
                                "class_1": int((y_test == 1).sum()),
@@ -30,14 +30,14 @@ def test_writes_the_seeds_split_and_its_summary(workdir):
 
 def test_same_params_give_identical_bytes(workdir):
     generate_data.main()
-    first = Path("data/train.npz").read_bytes()
+    first = Path(paths.TRAIN_SPLIT).read_bytes()
     generate_data.main()
-    assert Path("data/train.npz").read_bytes() == first
+    assert Path(paths.TRAIN_SPLIT).read_bytes() == first
 
 
 def test_does_not_import_torch():
     loaded = imported_modules("stages.generate_data")
-    assert "sklearn" in loaded and "torch" not in loaded
+    assert "prunelab" in loaded and "numpy" in loaded and "torch" not in loaded
 
 
 def set_data(**values):
@@ -53,11 +53,11 @@ def set_data(**values):
 def test_a_bundled_source_is_split_and_summarised(workdir, source, features, classes):
     set_data(source=source, standardize=True)
     generate_data.main()
-    with np.load("data/train.npz") as train, np.load("data/test.npz") as test:
+    with np.load(paths.TRAIN_SPLIT) as train, np.load(paths.TEST_SPLIT) as test:
         assert train["x"].shape[1] == test["x"].shape[1] == features
         assert set(np.concatenate([train["y"], test["y"]]).tolist()) == set(range(classes))
         assert np.allclose(train["x"].mean(axis=0), 0)
-    summary = json.loads(Path("metrics/data.json").read_text())
+    summary = json.loads(Path(paths.DATA_METRICS).read_text())
     assert summary["features"] == features
     assert sum(summary["train"][f"class_{label}"] for label in range(classes)) == summary["train"]["samples"]
     assert ("class_1_fraction" in summary["test"]) == (classes == 2)
@@ -69,7 +69,7 @@ def test_a_csv_source_reads_the_file_under_datasets(workdir):
                                                                    for i in range(20)))
     set_data(source="csv", path="datasets/mine.csv", target="y")
     generate_data.main()
-    with np.load("data/train.npz") as train, np.load("data/test.npz") as test:
+    with np.load(paths.TRAIN_SPLIT) as train, np.load(paths.TEST_SPLIT) as test:
         assert len(train["y"]) == 14 and len(test["y"]) == 6
         assert set(train["x"][:, 1].tolist()) <= {0, 1, 2}
-    assert json.loads(Path("metrics/data.json").read_text())["train"]["samples"] == 14
+    assert json.loads(Path(paths.DATA_METRICS).read_text())["train"]["samples"] == 14

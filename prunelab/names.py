@@ -1,0 +1,10 @@
+"""The names of the pruning methods and regimes, importable without torch.
+
+Checking params (stage check-params) needs only the names, and loading torch to learn them
+cost about 4 s of every cold `dvc repro`. The records themselves are
+`prunelab.pruning.METHODS` and `prunelab.regimes.REGIMES`; tests/prunelab/test_names.py keeps
+these tuples equal to their keys, in order.
+"""
+
+METHODS = ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random", "structured")
+REGIMES = ("one-shot", "fine-tune", "iterative", "lottery-ticket")

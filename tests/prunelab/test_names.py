@@ -1,0 +1,9 @@
+"""prunelab/names.py: the torch-free names equal the registries they stand for."""
+from prunelab import names
+from prunelab.pruning import METHODS
+from prunelab.regimes import REGIMES
+
+
+def test_method_and_regime_names_are_the_registries_keys_in_order():
+    assert names.METHODS == tuple(METHODS)
+    assert names.REGIMES == tuple(REGIMES)
