@@ -1,4 +1,4 @@
-"""Speed and memory against the machine's limit: the table of the README's Scale section.
+"""Speed and memory against the machine's limit: the table of docs/scale.md.
 
 The reference is the machine's GEMM rate: torch.mm of two 2048 x 2048 float32 matrices on two
 threads, with the machine's own kernels (prunelab's pins undone, in a subprocess). FLOPs are
@@ -9,7 +9,7 @@ Figures, each measured once, in this one run (--skip-large leaves out 3 and 4):
   1. training, default size, 15 seeds (fit.train, every worker) / reference
   2. stage prune-sweep, every method and regime, 5 seeds (its command's wall time) / reference
   3. training at 1,000,000 x 100, hidden 1024, batch 1024, one seed, one epoch / reference
-  4. the README's 1,000,000-sample run, stage by stage (wall time, peak RSS); the largest peak
+  4. docs/scale.md's 1,000,000-sample run, stage by stage (wall time, peak RSS); the largest peak
      RSS / (torch's import RSS + 3 x dataset bytes, the two npz files)
   5. on a CUDA GPU only: 15 seeds / 1 seed, training wall time
 
@@ -38,6 +38,7 @@ from prunelab.numerics import PINNED  # noqa: E402
 from prunelab.pruning import METHODS  # noqa: E402
 from prunelab.regimes import REGIMES  # noqa: E402
 from stages.artifacts import load_split  # noqa: E402
+from stages import paths  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 GEMM = """
@@ -49,7 +50,7 @@ start = time.perf_counter()
 for _ in range(20): torch.mm(a, b)
 print(20 * 2 * 2048 ** 3 / (time.perf_counter() - start))
 """
-# The README's 1,000,000-sample run: params changed from the defaults.
+# docs/scale.md's 1,000,000-sample run: params changed from the defaults.
 LARGE = {"data": {"n_samples": 1_000_000, "n_features": 100}, "model": {"hidden_sizes": [1024]},
          "train": {"epochs": 3, "repeats": 1, "batch_size": 1024},
          "prune": {"amounts": [0.5, 0.8, 0.9, 0.95, 0.99], "finetune_epochs": 1}}
@@ -114,7 +115,7 @@ def weights_of(hidden_sizes, features):
 
 def training_rate(work, params, seeds, epochs=None, device="cpu"):
     """(FLOP/s, seconds) of fit.train on the train split of work, as stage train runs it."""
-    x, y = as_tensors(*load_split(work / "data/train.npz"))
+    x, y = as_tensors(*load_split(work / paths.TRAIN_SPLIT))
     settings = params["train"]
     epochs = epochs or settings["epochs"]
     initial = stacks.init_stack(seeds, x.shape[1], params["model"]["hidden_sizes"])
@@ -152,8 +153,8 @@ def main():
         rate, seconds = training_rate(work, params, list(range(15)))
         rows.append(("training FLOP/s, default size, 15 seeds / two-core GEMM", rate / two, f"{seconds:.2f} s"))
         seconds, _ = run_stage("prune_sweep", work)
-        x_train, _ = load_split(work / "data/train.npz")
-        x_test, _ = load_split(work / "data/test.npz")
+        x_train, _ = load_split(work / paths.TRAIN_SPLIT)
+        x_test, _ = load_split(work / paths.TEST_SPLIT)
         flops = sweep_flops(params, len(x_train), len(x_test), x_train.shape[1])
         rows.append(("prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM", flops / seconds / two,
                      f"{seconds:.1f} s for {flops / 1e12:.2f} TFLOP"))
@@ -166,10 +167,10 @@ def main():
                     rate, seconds = training_rate(work, params, [0], epochs=1)
                     rows.append(("training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM",
                                  rate / two, f"one epoch, {seconds:.1f} s"))
-            trained = json.loads((work / "metrics/train.json").read_text())
-            swept = json.loads((work / "metrics/prune.json").read_text())["global-magnitude"]["fine-tune"]
+            trained = json.loads((work / paths.TRAIN_METRICS).read_text())
+            swept = json.loads((work / paths.PRUNE_METRICS).read_text())["global-magnitude"]["fine-tune"]
             _, torch_rss = run_peak("import torch", work)
-            dataset = sum((work / "data" / name).stat().st_size for name in ("train.npz", "test.npz"))
+            dataset = sum((work / path).stat().st_size for path in (paths.TRAIN_SPLIT, paths.TEST_SPLIT))
             peak = max(rss for _, _, rss in stage_rows)
             rows.append(("peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)",
                          peak / (torch_rss + 3 * dataset),

@@ -46,9 +46,9 @@ def write_csv(path, rows):
 
 
 def write_figure(path, figure, dpi):
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=Path(path).suffix[1:], dpi=dpi, metadata={"Date": None})
-    write_bytes(path, buffer.getvalue())
+    """A matplotlib figure in the format its suffix names (the same figure, the same bytes)."""
+    from prunelab.figures import figure_bytes  # matplotlib: only the stages that draw load it
+    write_bytes(path, figure_bytes(figure, Path(path).suffix[1:], dpi))
 
 
 def save_arrays(path, **arrays):

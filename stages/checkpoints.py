@@ -5,17 +5,17 @@ import zipfile
 import torch
 
 from prunelab.model import as_tensors, layer_names, serialized
-from stages import UserError
+from stages import UserError, paths
 from stages.artifacts import REBUILD, load_split, write_bytes
 
 
 def load_splits():
     """((x, y) of the train split, (x, y) of the test split) as tensors, with equal feature counts."""
-    x_train, y_train = as_tensors(*load_split("data/train.npz"))
-    x_test, y_test = as_tensors(*load_split("data/test.npz"))
+    x_train, y_train = as_tensors(*load_split(paths.TRAIN_SPLIT))
+    x_test, y_test = as_tensors(*load_split(paths.TEST_SPLIT))
     if x_test.shape[1:] != x_train.shape[1:]:
-        raise UserError(f"data/test.npz: x has shape {tuple(x_test.shape)}; expected "
-                        f"{x_train.shape[1]} features as in data/train.npz; {REBUILD}")
+        raise UserError(f"{paths.TEST_SPLIT}: x has shape {tuple(x_test.shape)}; expected "
+                        f"{x_train.shape[1]} features as in {paths.TRAIN_SPLIT}; {REBUILD}")
     return (x_train, y_train), (x_test, y_test)
 
 

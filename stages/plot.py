@@ -6,64 +6,40 @@ that 0.9, 0.99 get as much room as 0 to 0.9: the break point lies at the high le
 import itertools
 import re
 
-import matplotlib
-import numpy as np
 from matplotlib.figure import Figure
 
 from prunelab.aggregate import group
-from stages import run, schema
+from prunelab.figures import band, finish, high_level_scale, panels
+from stages import paths, run, schema
 from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
 
-PLOTS_DIR = "metrics/plots"
 SWEEP_COLUMNS = ("level", "total_params_mean", "sparsity_mean", "accuracy_mean", "accuracy_std",
                  "nonzero_params_mean")
 LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
 LEVEL_LABEL = "pruning level: fraction removed (amount)"
-SPARSITY_TICKS = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
-
-
-def _high_level_scale(axes):
-    axes.set_xscale("function", functions=(lambda s: -np.log10(1 - np.clip(s, 0, 1 - 1e-6)),
-                                           lambda t: 1 - 10.0 ** -t))
-    axes.set_xticks(SPARSITY_TICKS, [f"{tick:g}" for tick in SPARSITY_TICKS])
 
 
 def _band(axes, rows, label, x="sparsity_mean", y="accuracy"):
     rows = sorted(rows, key=lambda row: row[x])
-    xs = np.array([row[x] for row in rows])
-    mean = np.array([row[f"{y}_mean"] for row in rows])
-    std = np.array([row[f"{y}_std"] for row in rows])
-    line, = axes.plot(xs, mean, marker=".", label=label)
-    axes.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
-
-
-def _finish(axes, title, xlabel, ylabel):
-    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    axes.grid(True)
-    axes.legend(fontsize="small")
+    band(axes, [row[x] for row in rows], [row[f"{y}_mean"] for row in rows], [row[f"{y}_std"] for row in rows], label)
 
 
 def _dense_line(axes, dense):
     axes.axhline(dense, color="grey", linestyle="--", label="dense (mean)")
 
 
-def _panels(count, size):
-    figure = Figure(figsize=(size[0] * count, size[1]), layout="constrained")
-    return figure, np.atleast_1d(figure.subplots(1, count, sharey=True))
-
-
 def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Test accuracy vs sparsity"):
     """One panel per value of `panel`, a band per value of `line`: methods overlaid per regime,
     or (panel="method", line="regime") regimes compared per method."""
     by_panel = group(sweep, (panel,))
-    figure, panels = _panels(len(by_panel), size)
-    for axes, ((name,), rows) in zip(panels, by_panel.items()):
+    figure, axes_row = panels(len(by_panel), size)
+    for axes, ((name,), rows) in zip(axes_row, by_panel.items()):
         _dense_line(axes, dense)
         for (label,), curve in group(rows, (line,)).items():
             _band(axes, curve, label)
-        _high_level_scale(axes)
-        _finish(axes, f"{title}: {name}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
+        high_level_scale(axes)
+        finish(axes, f"{title}: {name}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
     return figure
 
 
@@ -82,7 +58,7 @@ def params_figure(sweep, size):
     for method, rows in _by_amount(sweep):
         axes.plot([row["level"] for row in rows], [row["nonzero_params_mean"] for row in rows], marker=".",
                   label=method)
-    _finish(axes, f"Nonzero parameters vs level ({sweep[0]['regime']})", LEVEL_LABEL, "nonzero parameters")
+    finish(axes, f"Nonzero parameters vs level ({sweep[0]['regime']})", LEVEL_LABEL, "nonzero parameters")
     return figure
 
 
@@ -93,7 +69,7 @@ def layers_figure(sweep, layers, size):
         for layer, style in zip(layers, itertools.cycle(LAYER_STYLES)):
             axes.plot([row["level"] for row in rows], [row[f"{layer}_sparsity_mean"] for row in rows],
                       linestyle=style, marker=".", label=f"{method} {layer}")
-    _finish(axes, f"Sparsity of each layer vs level ({sweep[0]['regime']})", LEVEL_LABEL,
+    finish(axes, f"Sparsity of each layer vs level ({sweep[0]['regime']})", LEVEL_LABEL,
             "fraction of the layer's weights that are zero")
     return figure
 
@@ -103,8 +79,8 @@ def sensitivity_figure(table, size):
     axes = figure.add_subplot()
     for (layer,), rows in group(table, ("layer",)).items():
         _band(axes, rows, f"only {layer} pruned", x="layer_sparsity_mean")
-    _high_level_scale(axes)
-    _finish(axes, "Sensitivity: one layer pruned at a time (magnitude)", "sparsity of the pruned layer",
+    high_level_scale(axes)
+    finish(axes, "Sensitivity: one layer pruned at a time (magnitude)", "sparsity of the pruned layer",
             "test accuracy (mean ± std over seeds)")
     return figure
 
@@ -115,26 +91,25 @@ def curve_figure(curve, size, loss="BCE"):
     for split in ("train", "test"):
         loss_axes.plot(curve["epoch"], curve[f"{split}_loss"], label=split)
         accuracy_axes.plot(curve["epoch"], curve[f"{split}_accuracy"], label=split)
-    _finish(loss_axes, "Training curve: loss", "epoch", f"{loss} loss")
-    _finish(accuracy_axes, "Training curve: accuracy", "epoch", "accuracy")
+    finish(loss_axes, "Training curve: loss", "epoch", f"{loss} loss")
+    finish(accuracy_axes, "Training curve: accuracy", "epoch", "accuracy")
     return figure
 
 
 def main():
     plot = schema.load("plot")["plot"]
     # The trained models' mean test accuracy (not from prune.json, which changes with the tolerance).
-    dense = read_json("metrics/train.json", "test_accuracy_mean")["test_accuracy_mean"]
-    layers = [column.removesuffix("_sparsity_mean") for column in read_header("metrics/prune_aggregate.csv")
+    dense = read_json(paths.TRAIN_METRICS, "test_accuracy_mean")["test_accuracy_mean"]
+    layers = [column.removesuffix("_sparsity_mean") for column in read_header(paths.PRUNE_AGGREGATE)
               if re.fullmatch(r"fc\d+_sparsity_mean", column)]
-    sweep = read_rows("metrics/prune_aggregate.csv", SWEEP_COLUMNS + tuple(f"{layer}_sparsity_mean" for layer in layers),
+    sweep = read_rows(paths.PRUNE_AGGREGATE, SWEEP_COLUMNS + tuple(f"{layer}_sparsity_mean" for layer in layers),
                       text=("method", "regime", "level_by"))
     # Two classes train one sigmoid output on BCE, more classes a softmax on cross-entropy.
-    classes = [key for key in read_json("metrics/data.json", "train")["train"] if re.fullmatch(r"class_\d+", key)]
-    sensitivity = read_rows("metrics/sensitivity_aggregate.csv",
+    classes = [key for key in read_json(paths.DATA_METRICS, "train")["train"] if re.fullmatch(r"class_\d+", key)]
+    sensitivity = read_rows(paths.SENSITIVITY_AGGREGATE,
                             ("layer_sparsity_mean", "accuracy_mean", "accuracy_std"), text=("layer",))
-    curve = read_csv("metrics/train_curve.csv", "epoch", "train_loss", "test_loss",
+    curve = read_csv(paths.TRAIN_CURVE, "epoch", "train_loss", "test_loss",
                      "train_accuracy", "test_accuracy")
-    matplotlib.rcParams["svg.hashsalt"] = "prunelab"  # fixed SVG ids: identical params, identical bytes
     size = (plot["width"], plot["height"])
     figures = {"accuracy_vs_sparsity": accuracy_figure(sweep, dense, size),
                "regimes_compared": accuracy_figure(sweep, dense, size, "method", "regime", "Regimes compared"),
@@ -143,7 +118,7 @@ def main():
                "sensitivity": sensitivity_figure(sensitivity, size),
                "train_curve": curve_figure(curve, size, "BCE" if len(classes) == 2 else "cross-entropy")}
     for name, figure in figures.items():
-        write_figure(f"{PLOTS_DIR}/{name}.{plot['format']}", figure, plot["dpi"])
+        write_figure(f"{paths.PLOTS_DIR}/{name}.{plot['format']}", figure, plot["dpi"])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 A level is given as `amount`, the fraction removed (of all layers' weights, or of each hidden
 layer's neurons for structured pruning), or as a magnitude `threshold` (every |w| < t removed, turned
-into the fraction it removes from each seed's model). Every row records both. Sparsity and
+into the fraction it removes from each model). Every row records both. Sparsity and
 counts are over ALL parameters.
 """
 from pathlib import Path
@@ -13,11 +13,10 @@ from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES, Study
-from stages import run, schema
+from stages import paths, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, load_stack
 
-STRUCTURED_DIR = "data/structured"
 GROUPED_BY = ("method", "regime", "level_by", "level")
 
 
@@ -59,7 +58,7 @@ def main():
     device = device_for(train["device"])
     compute.setup()
     (x_train, y_train), (x_test, y_test) = load_splits()
-    trained, seeds = load_stack("data/models.pt", x_test.shape[1])
+    trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
     levels = levels_of(prune)
     amounts, thresholds = per_seed_levels(trained, levels)
     study = Study(trained, seeds, amounts, x_train, y_train, prune["finetune_epochs"], prune["finetune_lr"],
@@ -69,32 +68,32 @@ def main():
     dense, _ = stacks.evaluate(trained, x_test, y_test)
     numeric = [column for column in rows[0] if column not in GROUPED_BY and column != "seed"]
     table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
-    write_csv("metrics/prune_sweep.csv", rows)
-    write_csv("metrics/prune_aggregate.csv", table)
+    write_csv(paths.PRUNE_SWEEP, rows)
+    write_csv(paths.PRUNE_AGGREGATE, table)
     # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
     summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
                                 prune["tolerance"])
-    write_json("metrics/prune.json", rounded(summary))
+    write_json(paths.PRUNE_METRICS, rounded(summary))
     write_structured(study, levels, "structured" in prune["methods"])
 
 
 def write_structured(study, levels, wanted):
     """Structured pruning's narrower nets for the first seed, one plain checkpoint per level."""
     entries = []
-    for stale in Path(STRUCTURED_DIR).glob("level-*.pt"):
+    for stale in Path(paths.STRUCTURED_DIR).glob("level-*.pt"):
         stale.unlink()
     if wanted:
-        # The first seed's models lead the seed-major stack; the masks come from the study's cache.
+        # The models of the first torch seed lead the seed-major stack; the masks come from the study's cache.
         pruned = REGIMES["one-shot"](study, METHODS["structured"])["one-shot"]
         for level, (kind, value) in enumerate(levels):
             small = shrink(stacks.unstack(pruned, level))
             name = f"level-{level:02d}.pt"
-            write_bytes(f"{STRUCTURED_DIR}/{name}", serialized(small))
+            write_bytes(f"{paths.STRUCTURED_DIR}/{name}", serialized(small))
             widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]
             entry = {"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
                      "hidden_size": sum(widths)}
             entries.append(entry if len(widths) == 1 else {**entry, "hidden_sizes": widths})
-    write_json(f"{STRUCTURED_DIR}/index.json", {"files": entries})
+    write_json(f"{paths.STRUCTURED_DIR}/index.json", {"files": entries})
 
 
 if __name__ == "__main__":

@@ -1,24 +1,12 @@
 """The README's results table from metrics/prune.json: `python -m stages.results`."""
-from stages import run
+from prunelab.aggregate import summary_table
+from stages import paths, run
 from stages.artifacts import read_json
 
 
-def markdown_table(path="metrics/prune.json"):
+def markdown_table(path=paths.PRUNE_METRICS):
     """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
-    metrics = read_json(path, "dense_accuracy_mean")
-    regimes = list(dict.fromkeys(regime for value in metrics.values() if isinstance(value, dict)
-                                 for regime in value))
-    lines = [f"| method | {' | '.join(regimes)} |", "|---|" + "---|" * len(regimes)]
-    for method, value in metrics.items():
-        if isinstance(value, dict):
-            cells = []
-            for regime in regimes:
-                entry = value.get(regime)
-                cells.append(f"{entry['max_sparsity_within_tolerance_mean']:.1%} ± "
-                             f"{entry['max_sparsity_within_tolerance_std']:.1%}" if entry else "")
-            lines.append(f"| {method} | {' | '.join(cells)} |")
-    return "\n".join(lines)
-
+    return summary_table([((), read_json(path, "dense_accuracy_mean"))])
 
 
 if __name__ == "__main__":

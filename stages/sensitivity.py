@@ -8,7 +8,7 @@ import torch
 from prunelab import aggregate, compute, stacks
 from prunelab.model import as_tensors, layer_names
 from prunelab.pruning import keep_highest, removed_count
-from stages import run, schema
+from stages import paths, run, schema
 from stages.artifacts import load_split, rounded, write_csv
 from stages.checkpoints import load_stack
 
@@ -39,13 +39,13 @@ def sensitivity(trained, seeds, amounts, x, y):
 def main():
     amounts = schema.load("sensitivity")["sensitivity"]["amounts"]
     compute.setup()
-    x, y = as_tensors(*load_split("data/test.npz"))
-    trained, seeds = load_stack("data/models.pt", x.shape[1])
+    x, y = as_tensors(*load_split(paths.TEST_SPLIT))
+    trained, seeds = load_stack(paths.MODELS, x.shape[1])
     rows = [rounded(row) for row in sensitivity(trained, seeds, [0.0] + sorted(a for a in amounts if a != 0), x, y)]
-    write_csv("metrics/sensitivity.csv", rows)
+    write_csv(paths.SENSITIVITY, rows)
     table = aggregate.group_stats(rows, ("layer", "amount"), ("layer_sparsity", "accuracy", "loss"))
     table = [rounded(row) for row in table]
-    write_csv("metrics/sensitivity_aggregate.csv", table)
+    write_csv(paths.SENSITIVITY_AGGREGATE, table)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ is the plain checkpoint of seed train.seed; data/models.pt holds every model.
 from prunelab import compute, fit, stacks
 from prunelab.aggregate import mean_std
 from prunelab.model import outputs_for
-from stages import run, schema
+from stages import paths, run, schema
 from stages.artifacts import rounded, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, save_checkpoint, save_stack
 
@@ -47,16 +47,16 @@ def main():
     seeds = list(range(settings["seed"], settings["seed"] + settings["repeats"]))
     weights, curve = train(x_train, y_train, x_test, y_test, params["model"]["hidden_sizes"], seeds,
                            settings["epochs"], settings["lr"], settings["batch_size"], device)
-    save_checkpoint("data/model.pt", stacks.unstack(weights, 0))
-    save_stack("data/models.pt", weights, seeds)
-    write_csv("metrics/train_curve.csv", [rounded(row) for row in curve])
+    save_checkpoint(paths.MODEL, stacks.unstack(weights, 0))
+    save_stack(paths.MODELS, weights, seeds)
+    write_csv(paths.TRAIN_CURVE, [rounded(row) for row in curve])
     final = {key: value for key, value in curve[-1].items() if key != "epoch"}
     every = scores(weights, x_train, y_train, x_test, y_test)
     spread = {}
     for key in ("test_accuracy", "train_accuracy"):
         spread[f"{key}_mean"], spread[f"{key}_std"] = mean_std(every[key])
     parameters = sum(value[0].numel() for value in weights.values())
-    write_json("metrics/train.json", rounded({**final, "parameters": parameters, "repeats": len(seeds), **spread}))
+    write_json(paths.TRAIN_METRICS, rounded({**final, "parameters": parameters, "repeats": len(seeds), **spread}))
 
 
 if __name__ == "__main__":

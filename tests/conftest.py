@@ -27,6 +27,13 @@ ENV = {
 RUNNING = re.compile(r"Running stage '([^']+)'")
 
 
+def pipeline(repo=ROOT):
+    """dvc.yaml as DVC reads it: each `${NAME}` replaced by that path of stages/paths.py."""
+    from stages import paths
+    text = re.sub(r"\$\{(\w+)\}", lambda match: getattr(paths, match.group(1)), (repo / "dvc.yaml").read_text())
+    return yaml.safe_load(text)
+
+
 def sh(repo, *args, check=True, timeout=600, env=None):
     """Run a command in repo (env: variables added to ENV); return the CompletedProcess (text output)."""
     result = subprocess.run(args, cwd=repo, env={**ENV, **(env or {})}, capture_output=True, text=True,

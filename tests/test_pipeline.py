@@ -1,4 +1,5 @@
 """End to end: the real dvc binary on real git repositories, each test in its own copy."""
+import ast
 import csv
 import io
 import json
@@ -7,16 +8,17 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import (ROOT, artifact_files, commit_all, dvc, imported_stage_files, repro, set_param,
+from stages import paths
+from tests.conftest import (ROOT, artifact_files, commit_all, dvc, imported_stage_files, pipeline, repro, set_param,
                             sh)
 
 STAGES = ["check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot"]
 AFTER_TRAIN = ["prune-sweep", "sensitivity", "plot"]
-ARTIFACTS = ["data/params.ok", "data/train.npz", "data/test.npz", "data/model.pt", "data/models.pt",
-             "data/structured/index.json", "metrics/data.json", "metrics/train.json", "metrics/train_curve.csv",
-             "metrics/prune_sweep.csv", "metrics/prune_aggregate.csv",
-             "metrics/prune.json", "metrics/sensitivity.csv", "metrics/sensitivity_aggregate.csv",
-             *(f"metrics/plots/{name}.png" for name in ("accuracy_vs_sparsity", "regimes_compared",
+ARTIFACTS = [paths.PARAMS_OK, paths.TRAIN_SPLIT, paths.TEST_SPLIT, paths.MODEL, paths.MODELS,
+             f"{paths.STRUCTURED_DIR}/index.json", paths.DATA_METRICS, paths.TRAIN_METRICS, paths.TRAIN_CURVE,
+             paths.PRUNE_SWEEP, paths.PRUNE_AGGREGATE,
+             paths.PRUNE_METRICS, paths.SENSITIVITY, paths.SENSITIVITY_AGGREGATE,
+             *(f"{paths.PLOTS_DIR}/{name}.png" for name in ("accuracy_vs_sparsity", "regimes_compared",
                                                           "nonzero_params_vs_level", "layer_sparsity_vs_level",
                                                           "sensitivity", "train_curve"))]
 
@@ -68,7 +70,7 @@ def test_a_new_pruning_level_reruns_sweep_and_plot(repo):
     path.write_text(path.read_text().replace("  - 0.5\n", "  - 0.5\n  - 0.55\n", 1))
     ran, _ = repro(repo)
     assert ran == ["check-params", "prune-sweep", "plot"]
-    assert ",amount,0.55," in (repo / "metrics/prune_aggregate.csv").read_text()
+    assert ",amount,0.55," in (repo / paths.PRUNE_AGGREGATE).read_text()
 
 
 def test_a_new_sensitivity_level_reruns_sensitivity_and_plot(repo):
@@ -78,16 +80,29 @@ def test_a_new_sensitivity_level_reruns_sensitivity_and_plot(repo):
     path.write_text(head + "sensitivity:\n" + tail.replace("  - 0.5\n", "  - 0.5\n  - 0.55\n"))
     ran, _ = repro(repo)
     assert ran == ["check-params", "sensitivity", "plot"]
-    assert ",0.55," in (repo / "metrics/sensitivity_aggregate.csv").read_text()
+    assert ",0.55," in (repo / paths.SENSITIVITY_AGGREGATE).read_text()
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_depends_on_exactly_the_code_it_imports(stage):
-    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
+    spec = pipeline()["stages"][stage]
     module = spec["cmd"].removeprefix("python -m ")
     declared = {dep for dep in spec["deps"] if dep.startswith(("stages/", "prunelab/"))}
     sections = [name.split(".")[0] for name in spec["params"]] if "params" in spec else None
     assert declared == imported_stage_files(module, sections)
+
+
+def test_no_stage_imports_another_stage():
+    # A stage's shared pieces live in stages/ (schema, artifacts, ...) or the library, so a
+    # stage's code dependencies are its own module plus those, never another stage's module.
+    modules = {spec["cmd"].removeprefix("python -m ") for spec in pipeline()["stages"].values()}
+    for module in modules:
+        tree = ast.parse((ROOT / f"{module.replace('.', '/')}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                     for alias in node.names}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert imported & (modules - {module}) == set(), module
 
 
 def test_editing_plot_code_reruns_only_plot(repo):
@@ -101,14 +116,14 @@ def test_metrics_and_params_diff_between_branches(repo):
     set_param(repo, "train", "seed", 3)
     repro(repo)
     commit_all(repo, "train seed 3")
-    old = json.loads(sh(repo, "git", "show", "main:metrics/train.json").stdout)["test_accuracy"]
-    new = json.loads((repo / "metrics/train.json").read_text())["test_accuracy"]
+    old = json.loads(sh(repo, "git", "show", f"main:{paths.TRAIN_METRICS}").stdout)["test_accuracy"]
+    new = json.loads((repo / paths.TRAIN_METRICS).read_text())["test_accuracy"]
     assert old != new
     diff = json.loads(dvc(repo, "metrics", "diff", "main", "other-seed", "--json").stdout)
-    assert diff["metrics/train.json"]["test_accuracy"]["old"] == old
-    assert diff["metrics/train.json"]["test_accuracy"]["new"] == new
-    assert "dense_accuracy_mean" in diff["metrics/prune.json"]
-    assert "global-magnitude.one-shot.max_sparsity_within_tolerance_mean" in diff["metrics/prune.json"]
+    assert diff[paths.TRAIN_METRICS]["test_accuracy"]["old"] == old
+    assert diff[paths.TRAIN_METRICS]["test_accuracy"]["new"] == new
+    assert "dense_accuracy_mean" in diff[paths.PRUNE_METRICS]
+    assert "global-magnitude.one-shot.max_sparsity_within_tolerance_mean" in diff[paths.PRUNE_METRICS]
     params = dvc(repo, "params", "diff", "main", "other-seed").stdout
     assert re.search(r"train.seed\s+0\s+3", params)
     dvc(repo, "plots", "diff", "main", "other-seed", "-o", "diff")
@@ -119,7 +134,7 @@ def test_metrics_and_params_diff_between_branches(repo):
 def declared_charts(repo):
     """(titles of vega charts, image folders) that dvc.yaml declares: its top-level plots and
     every output under a stage's `plots:`, which DVC draws as a chart of its own."""
-    spec = yaml.safe_load((repo / "dvc.yaml").read_text())
+    spec = pipeline(repo)
     entries = [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None) for entry in spec["plots"]]
     for stage in spec["stages"].values():
         entries += [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
@@ -224,12 +239,12 @@ def test_a_csv_dataset_runs_any_depth_and_editing_it_reruns_generate_data(repo):
     use_csv(repo)
     ran, _ = repro(repo)
     assert ran == STAGES
-    header = (repo / "metrics/prune_sweep.csv").read_text().split("\n")[0].split(",")
+    header = (repo / paths.PRUNE_SWEEP).read_text().split("\n")[0].split(",")
     assert {"fc1_sparsity", "fc2_sparsity", "fc3_sparsity", "fc3_empty"} <= set(header)
-    assert json.loads((repo / "metrics/data.json").read_text())["features"] == 4
-    assert "class_2" in json.loads((repo / "metrics/data.json").read_text())["train"]
+    assert json.loads((repo / paths.DATA_METRICS).read_text())["features"] == 4
+    assert "class_2" in json.loads((repo / paths.DATA_METRICS).read_text())["train"]
     assert {"fc1", "fc2", "fc3"} == {row.split(",")[0] for row in
-                                     (repo / "metrics/sensitivity_aggregate.csv").read_text().split("\n")[1:] if row}
+                                     (repo / paths.SENSITIVITY_AGGREGATE).read_text().split("\n")[1:] if row}
     commit_all(repo, "iris csv")
     # Editing the file reruns what reads it; the split changes, so everything downstream reruns.
     csv_path = repo / "datasets/iris.csv"
@@ -259,18 +274,18 @@ def test_a_make_classification_key_with_another_source_touches_nothing(repo):
 
 
 # dvc.lock's output md5s since training was written out (prunelab/fit.py, which moved the
-# weights' last bits; the README's changes section says what changed). A refactor must keep
+# weights' last bits; CHANGELOG.md says what changed). A refactor must keep
 # these bytes; a change that moves them changes results, and says so there.
 DEFAULT_OUTPUTS = {
-    "data/train.npz": "11f0875ae079bad0ea846b9b19136952",
-    "data/test.npz": "e264b39154a6fc0901f171ecfa9d431e",
-    "data/model.pt": "f765a8ac4a19ae03a3383eeccd821d76",
-    "data/models.pt": "b13fdd5870052451e32aa6baedfd48de",
-    "metrics/prune_sweep.csv": "23736c71fe14d6201f0a50c73f271732",
-    "metrics/prune.json": "3478fe54a6890837c62b8818a6e885a5",
-    "metrics/sensitivity.csv": "63133316d882af37ea31320b5d613ca6",
-    "metrics/train.json": "72d9283e9d6fd0f2d7637d798bf46176",
-    "metrics/data.json": "523bd8dcfffa1633d91e6ec2a63b4b7a",
+    paths.TRAIN_SPLIT: "11f0875ae079bad0ea846b9b19136952",
+    paths.TEST_SPLIT: "e264b39154a6fc0901f171ecfa9d431e",
+    paths.MODEL: "f765a8ac4a19ae03a3383eeccd821d76",
+    paths.MODELS: "b13fdd5870052451e32aa6baedfd48de",
+    paths.PRUNE_SWEEP: "23736c71fe14d6201f0a50c73f271732",
+    paths.PRUNE_METRICS: "3478fe54a6890837c62b8818a6e885a5",
+    paths.SENSITIVITY: "63133316d882af37ea31320b5d613ca6",
+    paths.TRAIN_METRICS: "72d9283e9d6fd0f2d7637d798bf46176",
+    paths.DATA_METRICS: "523bd8dcfffa1633d91e6ec2a63b4b7a",
 }
 
 

@@ -8,10 +8,9 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 from dvc_render.html import PAGE_HTML
 
-from tests.conftest import dvc
+from tests.conftest import dvc, pipeline
 
 IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # files DVC shows as <img>, not as vega charts
 CHART = re.compile(r"vegaEmbed\('#([^']+)'")  # one call per vega chart in DVC's plot divs
@@ -53,7 +52,7 @@ def drawn(dom, charts):
 def declared(repo):
     """(vega charts, image files) in dvc.yaml: one per top-level plot and per stage output under
     `plots:`; a directory output stands for its files (metrics/plots: the figures)."""
-    spec = yaml.safe_load((repo / "dvc.yaml").read_text())
+    spec = pipeline(repo)
     entries = spec.get("plots", []) + [plot for stage in spec["stages"].values() for plot in stage.get("plots", [])]
     charts = images = 0
     for entry in entries:

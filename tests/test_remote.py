@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from stages import paths
 from tests.conftest import ROOT, commit_all, dvc, repro, set_param, sh
 
 COMPUTING = ["generate-data", "train", "prune-sweep", "sensitivity", "plot"]
@@ -40,7 +41,7 @@ def test_a_fresh_clone_pulls_instead_of_retraining(team, tmp_path):
     assert dvc(other, "status", "--json").stdout.strip() == "{}"
     assert repro(other)[0] == []
     assert sh(other, "git", "status", "--porcelain").stdout == ""
-    assert (other / "data/models.pt").read_bytes() == (repo / "data/models.pt").read_bytes()
+    assert (other / paths.MODELS).read_bytes() == (repo / paths.MODELS).read_bytes()
 
 
 def test_an_experiment_pushed_is_pulled_and_applied_in_another_clone(team, tmp_path):
@@ -57,8 +58,8 @@ def test_an_experiment_pushed_is_pulled_and_applied_in_another_clone(team, tmp_p
     assert dvc(other, "status", "--json").stdout.strip() == "{}"
     assert repro(other)[0] == []
     dvc(repo, "exp", "apply", "seed-one")
-    assert (other / "data/models.pt").read_bytes() == (repo / "data/models.pt").read_bytes()
-    assert (other / "metrics/prune.json").read_text() == (repo / "metrics/prune.json").read_text()
+    assert (other / paths.MODELS).read_bytes() == (repo / paths.MODELS).read_bytes()
+    assert (other / paths.PRUNE_METRICS).read_text() == (repo / paths.PRUNE_METRICS).read_text()
 
 
 def test_the_run_cache_restores_an_earlier_params_set_here_and_through_the_remote(team, tmp_path):
@@ -86,5 +87,5 @@ def test_the_run_cache_restores_an_earlier_params_set_here_and_through_the_remot
     ran, result = repro(second, "--pull")
     assert ran == ["check-params"]
     assert CACHED.findall(result.stdout) == COMPUTING
-    for name in ("dvc.lock", "data/models.pt", "metrics/prune_sweep.csv", "metrics/plots/accuracy_vs_sparsity.png"):
+    for name in ("dvc.lock", paths.MODELS, paths.PRUNE_SWEEP, f"{paths.PLOTS_DIR}/accuracy_vs_sparsity.png"):
         assert (second / name).read_bytes() == (repo / name).read_bytes(), name

@@ -13,8 +13,10 @@ cd "$work/repo"
 dvc exp run -q -n "$name" "$@"
 out="$root/docs/results/$name"
 mkdir -p "$out"
-cp metrics/plots/accuracy_vs_sparsity.png metrics/prune.json metrics/prune_aggregate.csv metrics/train.json \
-   metrics/data.json "$out/"
+# The artifacts' paths, as stages/paths.py (the one place) names them.
+python -c 'from stages import paths as p; print(f"{p.PLOTS_DIR}/accuracy_vs_sparsity.png", p.PRUNE_METRICS,
+                                                p.PRUNE_AGGREGATE, p.TRAIN_METRICS, p.DATA_METRICS, sep="\n")' \
+  | while read -r path; do cp "$path" "$out/"; done
 python -m stages.results > "$out/results.md"
 printf 'tools/experiment.sh %s' "$name" > "$out/command.txt"
 printf " '%s'" "$@" >> "$out/command.txt"

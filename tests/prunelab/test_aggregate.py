@@ -9,7 +9,7 @@ import yaml
 
 from prunelab import aggregate
 from prunelab.model import Net, as_tensors
-from stages import generate_data, prune_sweep, train
+from stages import generate_data, paths, prune_sweep, train
 from stages.artifacts import load_split
 from tests.conftest import evaluate
 
@@ -56,8 +56,8 @@ def swept(workdir):
 
 def test_prune_aggregate_csv_equals_pandas_groupby_of_the_sweep(swept):
     path, params = swept
-    rows = pd.read_csv(path / "metrics/prune_sweep.csv")
-    table = pd.read_csv(path / "metrics/prune_aggregate.csv")
+    rows = pd.read_csv(path / paths.PRUNE_SWEEP)
+    table = pd.read_csv(path / paths.PRUNE_AGGREGATE)
     assert set(rows["regime"]) == set(params["prune"]["regimes"]) and set(rows["level_by"]) == {"amount", "threshold"}
     grouped = rows.groupby(KEYS, sort=False)
     expected = grouped[COLUMNS].agg(["mean", "std"])  # pandas' std is ddof=1
@@ -71,9 +71,9 @@ def test_prune_aggregate_csv_equals_pandas_groupby_of_the_sweep(swept):
 
 
 def dense_accuracies(path, params):
-    """Each seed's trained test accuracy, from data/models.pt through a plain Net."""
-    state = torch.load(path / "data/models.pt", weights_only=True)
-    x, y = as_tensors(*load_split(str(path / "data/test.npz")))
+    """The trained test accuracy of each torch seed's model, from data/models.pt through a plain Net."""
+    state = torch.load(path / paths.MODELS, weights_only=True)
+    x, y = as_tensors(*load_split(str(path / paths.TEST_SPLIT)))
     dense = {}
     for index, seed in enumerate(state.pop("seeds").tolist()):
         model = Net(x.shape[1], params["model"]["hidden_sizes"])
@@ -84,8 +84,8 @@ def dense_accuracies(path, params):
 
 def test_prune_json_summaries_match_a_pandas_recomputation(swept):
     path, params = swept
-    rows = pd.read_csv(path / "metrics/prune_sweep.csv")
-    summary = json.loads((path / "metrics/prune.json").read_text())
+    rows = pd.read_csv(path / paths.PRUNE_SWEEP)
+    summary = json.loads((path / paths.PRUNE_METRICS).read_text())
     tolerance = params["prune"]["tolerance"]
     dense = dense_accuracies(path, params)
     assert summary["seeds"] == len(dense) == 3
@@ -126,3 +126,19 @@ def test_seed_summary_with_nothing_within_tolerance():
     got = aggregate.seed_summary([row(0.0, 0.0, 0.7), row(0.5, 0.4, 0.6)], dense=0.9, tolerance=0.01)
     assert got["max_sparsity_within_tolerance"] == 0.0 and got["compression_within_tolerance"] == 1.0
     assert got["auc"] == pytest.approx(0.4 * (0.7 + 0.6) / 2) and got["accuracy_at_max_level"] == 0.6
+
+
+def test_summary_table_has_a_column_per_regime_and_blank_lead_cells_after_an_entrys_first_row():
+    def summary(**regimes):
+        return {regime: {"max_sparsity_within_tolerance_mean": mean, "max_sparsity_within_tolerance_std": 0.01}
+                for regime, mean in regimes.items()}
+    first = {"dense_accuracy_mean": 0.9, "a": summary(one=0.5), "b": summary(one=0.25, two=0.75)}
+    second = {"dense_accuracy_mean": 0.8, "a": summary(two=0.125)}
+    assert aggregate.summary_table([(("x1", "1"), first), (("x2", "2"), second)], ("exp", "value")).splitlines() == [
+        "| exp | value | method | one | two |",
+        "|---|---|---|---|---|",
+        "| x1 | 1 | a | 50.0% ± 1.0% |  |",
+        "|  |  | b | 25.0% ± 1.0% | 75.0% ± 1.0% |",
+        "| x2 | 2 | a |  | 12.5% ± 1.0% |",
+    ]
+    assert aggregate.summary_table([((), second)]).splitlines()[:2] == ["| method | two |", "|---|---|"]

@@ -12,9 +12,10 @@ import sys
 import pytest
 
 from prunelab.numerics import PINNED
+from stages import paths
 from tests.conftest import BIN, ENV, ROOT, repro, sh
 
-# Each line is one other machine; every value named in the README's Determinism section
+# Each line is one other machine; every value named in docs/reproducibility.md's Determinism section
 # appears at least once (MKL_CBWR absent: unset).
 MACHINES = [
     {"ATEN_CPU_CAPABILITY": "default", "OPENBLAS_CORETYPE": "Prescott", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
@@ -79,7 +80,7 @@ def test_without_the_pins_the_emulated_machines_do_change_the_bits(workdir):
     digests = set()
     for machine in ({"MKL_CBWR": "AVX2"}, {"MKL_CBWR": "COMPATIBLE"}, {"ATEN_CPU_CAPABILITY": "default"}):
         run_on(machine, workdir, sys.executable, "-c", UNPINNED_TRAIN % (list(PINNED),))
-        digests.add(hashlib.md5((workdir / "data/models.pt").read_bytes()).hexdigest())
+        digests.add(hashlib.md5((workdir / paths.MODELS).read_bytes()).hexdigest())
     assert len(digests) > 1
 
 

@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from stages import UserError, plot
+from stages import UserError, paths, plot
 from tests.conftest import ROOT, imported_modules
 
 
@@ -23,10 +23,10 @@ def set_plot_params(workdir, **values):
 def test_writes_each_figure_at_the_requested_size(sweep_and_curve):
     set_plot_params(sweep_and_curve, width=5.0, height=3.0, dpi=40)
     plot.main()
-    names = sorted(path.name for path in (sweep_and_curve / "metrics/plots").iterdir())
+    names = sorted(path.name for path in (sweep_and_curve / paths.PLOTS_DIR).iterdir())
     assert names == ["accuracy_vs_sparsity.png", "layer_sparsity_vs_level.png", "nonzero_params_vs_level.png",
                      "regimes_compared.png", "sensitivity.png", "train_curve.png"]
-    png = (sweep_and_curve / "metrics/plots/train_curve.png").read_bytes()
+    png = (sweep_and_curve / f"{paths.PLOTS_DIR}/train_curve.png").read_bytes()
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (200, 120)
 
@@ -34,14 +34,14 @@ def test_writes_each_figure_at_the_requested_size(sweep_and_curve):
 def test_svg_output_is_byte_identical_across_runs(sweep_and_curve):
     set_plot_params(sweep_and_curve, format="svg")
     plot.main()
-    first = (sweep_and_curve / "metrics/plots/accuracy_vs_sparsity.svg").read_bytes()
+    first = (sweep_and_curve / f"{paths.PLOTS_DIR}/accuracy_vs_sparsity.svg").read_bytes()
     plot.main()
-    assert (sweep_and_curve / "metrics/plots/accuracy_vs_sparsity.svg").read_bytes() == first
+    assert (sweep_and_curve / f"{paths.PLOTS_DIR}/accuracy_vs_sparsity.svg").read_bytes() == first
     assert b"sparsity over all parameters" in first
 
 
 def test_a_missing_column_is_a_one_line_error(sweep_and_curve):
-    path = sweep_and_curve / "metrics/prune_aggregate.csv"
+    path = sweep_and_curve / paths.PRUNE_AGGREGATE
     path.write_text(path.read_text().replace("nonzero_params_mean", "params_mean"))
     with pytest.raises(UserError, match="^metrics/prune_aggregate.csv: no rows or a column is missing"):
         plot.main()

@@ -9,7 +9,7 @@ import yaml
 from torch.nn.utils import prune
 
 from prunelab.model import Net, as_tensors
-from stages import UserError, generate_data, prune_sweep, train
+from stages import UserError, generate_data, paths, prune_sweep, train
 from stages.artifacts import load_split
 from tests.conftest import evaluate
 
@@ -27,7 +27,7 @@ def trained(workdir):
     return workdir
 
 
-def rows(path="metrics/prune_sweep.csv"):
+def rows(path=paths.PRUNE_SWEEP):
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -58,7 +58,7 @@ def test_global_magnitude_row_matches_torch_prune_by_hand(trained):
     prune_sweep.main()
     row = next(row for row in rows() if row["seed"] == "0" and row["level"] == "0.5")
     model = Net(6, 16)
-    model.load_state_dict(torch.load("data/model.pt", weights_only=True))
+    model.load_state_dict(torch.load(paths.MODEL, weights_only=True))
     prune.global_unstructured([(model.fc1, "weight"), (model.fc2, "weight")],
                               pruning_method=prune.L1Unstructured, amount=0.5)
     fc1, fc2 = int((model.fc1.weight != 0).sum()), int((model.fc2.weight != 0).sum())
@@ -66,7 +66,7 @@ def test_global_magnitude_row_matches_torch_prune_by_hand(trained):
     assert (int(row["fc1_nonzero_weights"]), int(row["fc2_nonzero_weights"])) == (fc1, fc2)
     assert int(row["nonzero_params"]) == fc1 + fc2 + biases
     assert int(row["macs"]) == fc1 + fc2
-    accuracy, _ = evaluate(model, *as_tensors(*load_split("data/test.npz")))
+    accuracy, _ = evaluate(model, *as_tensors(*load_split(paths.TEST_SPLIT)))
     assert float(row["accuracy"]) == round(accuracy, 6)
     # What the seed counted: parameters() keeps every entry, so it never moves.
     assert sum(p.numel() for p in model.parameters()) == int(row["total_params"])
@@ -77,7 +77,7 @@ def test_threshold_levels_record_the_fraction_they_remove(trained):
     prune_sweep.main()
     table = rows()
     for seed in range(3):
-        weights = torch.load("data/models.pt", weights_only=True)
+        weights = torch.load(paths.MODELS, weights_only=True)
         pooled = torch.cat([weights["fc1.weight"][seed].flatten(), weights["fc2.weight"][seed].flatten()]).abs()
         by_threshold = next(row for row in table if row["seed"] == str(seed) and row["level_by"] == "threshold")
         assert float(by_threshold["threshold"]) == 0.1
@@ -92,13 +92,13 @@ def test_threshold_levels_record_the_fraction_they_remove(trained):
 def test_structured_writes_narrower_plain_checkpoints(trained):
     set_prune(amounts=[0.5], methods=["structured"], regimes=["one-shot"])
     prune_sweep.main()
-    index = json.loads(Path("data/structured/index.json").read_text())["files"]
+    index = json.loads(Path(f"{paths.STRUCTURED_DIR}/index.json").read_text())["files"]
     assert [entry["level"] for entry in index] == [0.0, 0.5]
     assert [entry["hidden_size"] for entry in index] == [16, 8]
-    x, y = as_tensors(*load_split("data/test.npz"))
+    x, y = as_tensors(*load_split(paths.TEST_SPLIT))
     half = next(row for row in rows() if row["seed"] == "0" and row["level"] == "0.5")
     model = Net(6, 8)
-    model.load_state_dict(torch.load(Path("data/structured") / index[1]["file"], weights_only=True))
+    model.load_state_dict(torch.load(Path(paths.STRUCTURED_DIR) / index[1]["file"], weights_only=True))
     assert round(evaluate(model, x, y)[0], 6) == float(half["accuracy"])
     assert int(half["hidden_width"]) == 8
 
@@ -108,12 +108,12 @@ def test_an_unknown_method_is_a_one_line_error_listing_the_known_ones(trained):
     with pytest.raises(UserError, match=r"prune.methods\[1\] = 'snip': expected one of global-magnitude, "
                                         r"layerwise-magnitude, global-random, layerwise-random, structured$"):
         prune_sweep.main()
-    assert not Path("metrics/prune_sweep.csv").exists()
+    assert not Path(paths.PRUNE_SWEEP).exists()
 
 
 def test_a_truncated_models_file_is_a_one_line_error(trained):
-    with open("data/models.pt", "r+b") as handle:
+    with open(paths.MODELS, "r+b") as handle:
         handle.truncate(100)
     with pytest.raises(UserError, match="^data/models.pt: unreadable"):
         prune_sweep.main()
-    assert not (trained / "metrics/prune_sweep.csv").exists()
+    assert not (trained / paths.PRUNE_SWEEP).exists()

@@ -6,7 +6,7 @@ import torch
 from torch.nn.utils import prune
 
 from prunelab.model import Net, as_tensors
-from stages import generate_data, sensitivity, train
+from stages import generate_data, paths, sensitivity, train
 from stages.artifacts import load_split
 from tests.conftest import evaluate
 
@@ -16,7 +16,7 @@ def rows(workdir):
     generate_data.main()
     train.main()
     sensitivity.main()
-    with open("metrics/sensitivity.csv", newline="") as handle:
+    with open(paths.SENSITIVITY, newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -32,9 +32,9 @@ def test_one_row_per_layer_seed_and_level(rows):
 
 @pytest.mark.parametrize("layer", ["fc1", "fc2"])
 def test_accuracy_equals_torch_pruning_that_layer_alone(rows, layer):
-    x, y = as_tensors(*load_split("data/test.npz"))
+    x, y = as_tensors(*load_split(paths.TEST_SPLIT))
     model = Net(6, 16)
-    model.load_state_dict(torch.load("data/model.pt", weights_only=True))
+    model.load_state_dict(torch.load(paths.MODEL, weights_only=True))
     dense, _ = evaluate(model, x, y)
     prune.l1_unstructured(getattr(model, layer), "weight", amount=0.8)
     pruned, _ = evaluate(model, x, y)
@@ -44,7 +44,7 @@ def test_accuracy_equals_torch_pruning_that_layer_alone(rows, layer):
 
 
 def test_the_aggregate_is_the_mean_over_seeds(rows):
-    with open("metrics/sensitivity_aggregate.csv", newline="") as handle:
+    with open(paths.SENSITIVITY_AGGREGATE, newline="") as handle:
         table = list(csv.DictReader(handle))
     fc2 = [float(row["accuracy"]) for row in rows if row["layer"] == "fc2" and row["amount"] == "0.5"]
     entry = next(row for row in table if row["layer"] == "fc2" and row["amount"] == "0.5")

@@ -12,7 +12,7 @@ from torch import nn
 
 from prunelab.stacks import init_stack, unstack
 from prunelab.model import Net, as_tensors
-from stages import UserError, generate_data, train
+from stages import UserError, generate_data, paths, train
 from stages.artifacts import load_split
 from stages.checkpoints import load_stack, save_stack
 from tests.conftest import ENV, ROOT, SeedNet, evaluate
@@ -36,7 +36,7 @@ def seed_script_run(x_train, y_train, seed, hidden_size, epochs, lr):
 @pytest.fixture
 def data(workdir):
     generate_data.main()
-    return as_tensors(*load_split("data/train.npz")) + as_tensors(*load_split("data/test.npz"))
+    return as_tensors(*load_split(paths.TRAIN_SPLIT)) + as_tensors(*load_split(paths.TEST_SPLIT))
 
 
 def test_a_single_seed_run_equals_the_seed_scripts_run(data):
@@ -58,20 +58,20 @@ def test_each_seed_of_a_batch_matches_its_solo_run(data):
 
 def test_main_writes_checkpoint_curve_and_metrics(data):
     train.main()  # repeats: 3, seed: 0
-    weights, seeds = load_stack("data/models.pt", 6)
+    weights, seeds = load_stack(paths.MODELS, 6)
     assert seeds == [0, 1, 2] and weights["fc1.weight"].shape == (3, 16, 6)
-    state = torch.load("data/model.pt", weights_only=True)
+    state = torch.load(paths.MODEL, weights_only=True)
     assert all(torch.equal(state[key], weights[key][0]) for key in state)
     assert list(state) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     SeedNet(6, 16, 1).load_state_dict(state)  # a plain state_dict of the seed's Net
-    metrics = json.loads(Path("metrics/train.json").read_text())
+    metrics = json.loads(Path(paths.TRAIN_METRICS).read_text())
     assert metrics["parameters"] == 6 * 16 + 16 + 16 + 1 and metrics["repeats"] == 3
     every = [evaluate(load_net(unstack(weights, index)), *data[2:])[0] for index in range(3)]
     assert metrics["test_accuracy_mean"] == round(float(np.mean(every)), 6)
     assert metrics["test_accuracy_std"] == round(float(np.std(every, ddof=1)), 6)
     assert metrics["test_accuracy"] == round(every[0], 6)
     assert 0.5 < metrics["test_accuracy"] <= 1
-    lines = Path("metrics/train_curve.csv").read_text().splitlines()
+    lines = Path(paths.TRAIN_CURVE).read_text().splitlines()
     assert lines[0] == "epoch,train_loss,train_accuracy,test_loss,test_accuracy"
     assert len(lines) == 1 + 8
     last = dict(zip(lines[0].split(","), map(float, lines[-1].split(","))))
@@ -80,9 +80,9 @@ def test_main_writes_checkpoint_curve_and_metrics(data):
 
 def test_same_params_give_identical_checkpoint_bytes(data):
     train.main()
-    first = Path("data/model.pt").read_bytes()
+    first = Path(paths.MODEL).read_bytes()
     train.main()
-    assert Path("data/model.pt").read_bytes() == first
+    assert Path(paths.MODEL).read_bytes() == first
 
 
 def load_net(state):
