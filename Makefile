@@ -33,11 +33,11 @@ browser:
 bench: $(STAMP)
 	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py
 
-# The complexity studies (stages/study.py): queue one DVC experiment per value, run the
+# The complexity studies (the study tool, study/): queue one DVC experiment per value, run the
 # queue with two workers, wait, print the comparison. Commit changes first: only committed
 # files reach a queued experiment.
 study-features: $(STAMP)
-	python -m stages.study run features
+	python -m study run features
 
 study-width: $(STAMP)
-	python -m stages.study run width
+	python -m study run width

@@ -3,6 +3,8 @@
 std is the sample standard deviation (ddof=1, as pandas computes it); with one seed it is
 0.0, not undefined.
 """
+from typing import Any, Iterable, Mapping, Sequence
+
 import numpy as np
 
 
@@ -11,14 +13,14 @@ EPS = 1e-9
 SUMMARIES = ("max_sparsity_within_tolerance", "compression_within_tolerance", "auc", "accuracy_at_max_level")
 
 
-def mean_std(values):
+def mean_std(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
     values = np.asarray(values, dtype=np.float64)
     if len(values) == 1 or np.all(values == values[0]):  # also inf (no weight left): no spread, not nan
         return float(values[0]), 0.0
     return float(values.mean()), float(values.std(ddof=1))
 
 
-def group(rows, keys):
+def group(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
     """Rows grouped by the values of `keys`, groups in order of first appearance."""
     groups = {}
     for row in rows:
@@ -26,7 +28,7 @@ def group(rows, keys):
     return groups
 
 
-def group_stats(rows, keys, columns):
+def group_stats(rows: Iterable[dict[str, Any]], keys: Sequence[str], columns: Iterable[str]) -> list[dict[str, Any]]:
     """One row per group: the keys, the number of rows, and each column's mean and std."""
     table = []
     for values, members in group(rows, keys).items():
@@ -37,8 +39,9 @@ def group_stats(rows, keys, columns):
     return table
 
 
-def seed_summary(rows, dense, tolerance):
-    """The summaries of one seed's curve (one method and regime); `dense` is its trained accuracy."""
+def seed_summary(rows: Sequence[dict[str, Any]], dense: float, tolerance: float) -> dict[str, float]:
+    """The summaries of the curve of one torch seed's model (one method and regime); `dense` is its
+    trained accuracy."""
     within = max((row for row in rows if row["accuracy"] >= dense - tolerance - EPS),
                  key=lambda row: row["sparsity"], default=None)
     by_sparsity = sorted(rows, key=lambda row: row["sparsity"])
@@ -52,7 +55,7 @@ def seed_summary(rows, dense, tolerance):
     }
 
 
-def summary(rows, dense_by_seed, tolerance):
+def summary(rows: Sequence[dict[str, Any]], dense_by_seed: Mapping[int, float], tolerance: float) -> dict[str, Any]:
     """metrics/prune.json: per method and regime, mean and std over seeds of each summary."""
     dense_mean, dense_std = mean_std(list(dense_by_seed.values()))
     result = {"tolerance": tolerance, "seeds": len(dense_by_seed),
@@ -65,3 +68,26 @@ def summary(rows, dense_by_seed, tolerance):
         for name in SUMMARIES:
             entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([one[name] for one in per_seed])
     return result
+
+
+def summary_table(entries: Sequence[tuple[Sequence[str], dict[str, Any]]], lead_columns: Sequence[str] = ()) -> str:
+    """A markdown table of the largest sparsity within tolerance, mean ± std over seeds, a
+    column per regime and a row per method of each entry.
+
+    entries: (lead cells, summary) pairs, a summary as `summary` returns it (prune.json); the
+    lead cells (one per lead column) head each entry's first row and are blank on the rest.
+    Regimes are the union over the entries, in order of first appearance."""
+    def methods(metrics):
+        return {method: entry for method, entry in metrics.items() if isinstance(entry, dict)}
+
+    regimes = list(dict.fromkeys(regime for _, metrics in entries for entry in methods(metrics).values()
+                                 for regime in entry))
+    name = SUMMARIES[0]
+    lines = [f"| {' | '.join((*lead_columns, 'method', *regimes))} |", "|" + "---|" * (len(lead_columns) + 1 + len(regimes))]
+    for lead, metrics in entries:
+        for method, entry in methods(metrics).items():
+            cells = [f"{entry[r][f'{name}_mean']:.1%} ± {entry[r][f'{name}_std']:.1%}" if r in entry else ""
+                     for r in regimes]
+            lines.append(f"| {' | '.join((*lead, method, *cells))} |")
+            lead = [""] * len(lead)
+    return "\n".join(lines)

@@ -1,12 +1,13 @@
-"""The studies (stages/study.py): the exp show parser and table, user errors, and a real
-queue of two tiny experiments end to end."""
+"""study/experiments.py and the command line: the exp show parser and table, user errors,
+and a real queue of two tiny experiments end to end (which draws the figures too)."""
 import json
 import sys
 
 import pytest
 import yaml
 
-from stages import study
+from study import experiments
+from stages import paths
 from tests.conftest import commit_all, dvc, sh
 
 BASELINE = "b" * 40
@@ -18,7 +19,7 @@ def exp(name, rev, n_features, dense, sparsity, state="success"):
              "global-magnitude": {"one-shot": {"max_sparsity_within_tolerance_mean": sparsity,
                                                "max_sparsity_within_tolerance_std": 0.02}}}
     data = {"rev": rev, "params": {"params.yaml": {"data": {"data": {"n_features": n_features}}}},
-            "metrics": {"metrics/prune.json": {"data": prune}} if state == "success" else {}}
+            "metrics": {paths.PRUNE_METRICS: {"data": prune}} if state == "success" else {}}
     return {"name": name, "revs": [{"rev": rev, "name": name, "data": data, "error": None}],
             "executor": {"state": state, "name": "dvc-task"}}
 
@@ -33,19 +34,19 @@ SHOWN = [
 
 
 def test_experiments_reads_state_rev_params_and_metrics_of_one_baseline():
-    found = study.experiments(SHOWN, BASELINE)
+    found = experiments.experiments(SHOWN, BASELINE)
     assert sorted(found) == ["features-10", "features-20", "features-30"]  # not the other baseline's
     state, rev, params, metrics = found["features-10"]
-    assert (state, rev, study.param(params, "data.n_features")) == ("success", "1" * 40, 10)
+    assert (state, rev, experiments.param(params, "data.n_features")) == ("success", "1" * 40, 10)
     assert metrics["dense_accuracy_mean"] == 0.8
     assert found["features-30"][0] == "failed" and found["features-30"][3] is None
 
 
 def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
-    found = study.experiments(SHOWN, BASELINE)
-    monkeypatch.setattr(study, "study_experiments", lambda name, values=None: (
+    found = experiments.experiments(SHOWN, BASELINE)
+    monkeypatch.setattr(experiments, "study_experiments", lambda name, values=None: (
         "data.n_features", {v: found.get(f"features-{v}") for v in values or (10, 20, 30)}))
-    assert study.compare("features").splitlines() == [
+    assert experiments.compare("features").splitlines() == [
         "| experiment | data.n_features | dense accuracy | method | one-shot |",
         "|---|---|---|---|---|",
         "| features-10 | 10 | 0.800 ± 0.010 | global-magnitude | 40.0% ± 2.0% |",
@@ -54,9 +55,9 @@ def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
 
 
 def test_the_width_study_names_its_key_once():
-    assert study.STUDIES["width"][0] == "model.hidden_sizes"
-    assert study.exp_name("width", [16]) == study.exp_name("width", 16) == "width-16"
-    assert study.scalar([16]) == study.scalar(16) == 16
+    assert experiments.STUDIES["width"][0] == "model.hidden_sizes"
+    assert experiments.exp_name("width", [16]) == experiments.exp_name("width", 16) == "width-16"
+    assert experiments.scalar([16]) == experiments.scalar(16) == 16
 
 
 @pytest.mark.parametrize("args, message", [
@@ -64,7 +65,7 @@ def test_the_width_study_names_its_key_once():
     (["compare", "width"], "error: no finished experiments of study width on this commit"),
 ])
 def test_user_mistakes_are_one_line(committed, args, message):
-    result = sh(committed, sys.executable, "-m", "stages.study", *args, check=False)
+    result = sh(committed, sys.executable, "-m", "study", *args, check=False)
     assert result.returncode == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
@@ -82,25 +83,25 @@ def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     commit_all(repo, "tiny params")  # only committed files reach a queued experiment
 
-    ran = sh(repo, sys.executable, "-m", "stages.study", "run", "features", "--values", "6", "8")
+    ran = sh(repo, sys.executable, "-m", "study", "run", "features", "--values", "6", "8")
     assert "features: 2 queued, 0 reused" in ran.stderr
 
     head = sh(repo, "git", "rev-parse", "HEAD").stdout.strip()
     shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
-    found = study.experiments(shown, head)
-    assert {name: (state, study.param(params, "data.n_features")) for name, (state, _, params, _) in found.items()} \
+    found = experiments.experiments(shown, head)
+    assert {name: (state, experiments.param(params, "data.n_features")) for name, (state, _, params, _) in found.items()} \
         == {"features-6": ("success", 6), "features-8": ("success", 8)}
     assert found["features-6"][3] != found["features-8"][3]  # each its own prune.json
     for name in found:
         assert f"| {name} | {name.split('-')[1]} | " in ran.stdout
 
-    again = sh(repo, sys.executable, "-m", "stages.study", "compare", "features", "--values", "6", "8")
+    again = sh(repo, sys.executable, "-m", "study", "compare", "features", "--values", "6", "8")
     assert again.stdout == ran.stdout
-    drawn = sh(repo, sys.executable, "-m", "stages.study", "figure", "features", "--values", "6", "8",
+    drawn = sh(repo, sys.executable, "-m", "study", "figure", "features", "--values", "6", "8",
                "-o", str(tmp_path / "figures"))
     assert sorted(path.name for path in (tmp_path / "figures").iterdir()) == \
         ["features_curves.png", "features_sparsity.png"] and drawn.stdout.count("\n") == 2
     # A second run reuses what finished; nothing lands in the working tree.
-    assert "features: 0 queued, 2 reused" in sh(repo, sys.executable, "-m", "stages.study", "run", "features",
+    assert "features: 0 queued, 2 reused" in sh(repo, sys.executable, "-m", "study", "run", "features",
                                                  "--values", "6", "8").stderr
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
