@@ -17,6 +17,7 @@ import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
 import torch
@@ -33,9 +34,11 @@ WORKERS_VARIABLE = "PRUNELAB_WORKERS"
 
 _state = threading.local()  # .inside: this thread is a worker (nested work runs in place)
 _pool = {"workers": None, "executor": None}
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
-def workers_from_environment(environ=os.environ):
+def workers_from_environment(environ: Mapping[str, str] = os.environ) -> int:
     """PRUNELAB_WORKERS when set (an integer >= 1), else one worker per usable core."""
     value = environ.get(WORKERS_VARIABLE, "").strip()
     if not value:
@@ -45,7 +48,7 @@ def workers_from_environment(environ=os.environ):
     return int(value)
 
 
-def set_workers(count):
+def set_workers(count: int) -> None:
     """Use `count` worker threads from now on (the results do not change, only the speed).
     torch goes single-threaded in this process: its own threads would split sums by count."""
     torch.set_num_threads(1)
@@ -55,13 +58,13 @@ def set_workers(count):
     _pool["executor"] = ThreadPoolExecutor(count, initializer=_mark_worker) if count > 1 else None
 
 
-def workers():
+def workers() -> int:
     if _pool["workers"] is None:
         set_workers(workers_from_environment())
     return _pool["workers"]
 
 
-def setup():
+def setup() -> int:
     """torch single-threaded (the workers bring the cores), glibc's allocator told to hand large
     blocks back, and the worker count read, so that a bad PRUNELAB_WORKERS stops a stage before
     it writes anything. Returns the count."""
@@ -70,7 +73,7 @@ def setup():
     return workers()
 
 
-def return_large_blocks(threshold=2**22):
+def return_large_blocks(threshold: int = 2**22) -> bool:
     """Serve allocations of `threshold` bytes and more by mmap, returned to the system on free.
     glibc otherwise raises that threshold to the largest block freed so far, and then, with
     threads allocating and freeing 16 MB activations, kept freed blocks it did not reuse: a
@@ -88,14 +91,14 @@ def _mark_worker():
     torch.set_num_threads(1)
 
 
-def spread(count):
+def spread(count: int) -> bool:
     """Whether parallel_map spreads `count` items over the workers, or runs them in place: with
     one worker, one item, or inside a worker (a stack's tiles while stacks run in parallel: no
     pool waits on itself)."""
     return count > 1 and workers() > 1 and not getattr(_state, "inside", False)
 
 
-def parallel_map(function, items):
+def parallel_map(function: Callable[[_Item], _Result], items: Iterable[_Item]) -> list[_Result]:
     """[function(item) for item in items], spread over the workers where spread() says so."""
     items = list(items)
     if not spread(len(items)):
@@ -103,7 +106,8 @@ def parallel_map(function, items):
     return list(_pool["executor"].map(function, items))
 
 
-def product(a, b, out, then=None):
+def product(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor,
+            then: Callable[[int | slice, int, int], None] | None = None) -> torch.Tensor:
     """out = a @ b for torch tensors: models x rows x inner @ models x inner x columns (either may
     be shared: 2-d), one model and ROWS rows (all rows, if the product is small) per BLAS call,
     so that a model's result never depends on the stack around it or on the workers.

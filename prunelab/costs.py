@@ -21,11 +21,11 @@ def _checkpoint_bytes(shapes):
     return len(serialized({key: torch.zeros(shape) for key, shape in shapes}))
 
 
-def checkpoint_bytes(state):
+def checkpoint_bytes(state: dict[str, torch.Tensor]) -> int:
     return _checkpoint_bytes(tuple((key, tuple(value.shape)) for key, value in state.items()))
 
 
-def csr_bytes(state):
+def csr_bytes(state: dict[str, torch.Tensor]) -> int:
     """Pruned weight matrices as CSR (float32 values, int32 column indices and row pointers),
     other parameters dense: the array bytes, without a file format's overhead."""
     total = 0
@@ -38,7 +38,7 @@ def csr_bytes(state):
     return total
 
 
-def report(state):
+def report(state: dict[str, torch.Tensor]) -> dict[str, float]:
     """The cost columns of one pruned model's row."""
     total = sum(value.numel() for value in state.values())
     nonzero = sum(int((value != 0).sum()) for value in state.values())
@@ -68,6 +68,6 @@ def report(state):
     return row
 
 
-def reports(weights):
+def reports(weights: dict[str, torch.Tensor]) -> list[dict[str, float]]:
     """One cost row per model of a stack of (masked) weights, over the workers (zlib releases the GIL)."""
     return parallel_map(lambda index: report(unstack(weights, index)), range(size(weights)))

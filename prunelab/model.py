@@ -4,18 +4,20 @@ Layers are named fc1, fc2, ... from input to output, so a plain state_dict of th
 one-hidden-layer Net (fc1.weight, fc1.bias, fc2.weight, fc2.bias) loads into Net(n, [256]).
 """
 import io
+from typing import Mapping
 
+import numpy as np
 import torch
 from torch import nn
 
 
-def layer_names(state):
+def layer_names(state: Mapping[str, torch.Tensor]) -> list[str]:
     """The Linear layers of a state_dict (or stack), input to output: fc1, fc2, ... (fc10 after fc9)."""
     names = {key.split(".")[0] for key in state if key.startswith("fc")}
     return sorted(names, key=lambda name: int(name[2:]))
 
 
-def outputs_for(classes):
+def outputs_for(classes: int) -> int:
     """Two classes keep the seed's single sigmoid output; more get one output (logit) per class."""
     return 1 if classes == 2 else classes
 
@@ -34,20 +36,20 @@ class Net(nn.Module):
         self.relu = nn.ReLU()
         self.sigmoid = nn.Sigmoid()
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         for index in range(1, self.layers):
             x = self.relu(getattr(self, f"fc{index}")(x))
         x = getattr(self, f"fc{self.layers}")(x)
         return self.sigmoid(x) if x.shape[-1] == 1 else x
 
 
-def as_tensors(x, y):
+def as_tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Features and labels as the seed converts them: float32, labels as a column (class numbers
     for more than two classes, read back with .long())."""
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1)
 
 
-def serialized(tensors):
+def serialized(tensors: Mapping[str, torch.Tensor]) -> bytes:
     """torch.save bytes of a dict of tensors. In memory: torch.save embeds the file name, so
     saving straight to a temporary name would make the bytes depend on it."""
     buffer = io.BytesIO()

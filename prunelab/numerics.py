@@ -9,6 +9,7 @@ first thing, so every stage (`python -m stages.X`) is pinned before it imports a
 """
 import os
 import sys
+from typing import MutableMapping
 
 PINNED = {
     # Intel MKL (torch's float32 GEMMs): its conditional numerical reproducibility branch.
@@ -35,12 +36,12 @@ PINNED = {
 NUMERIC_MODULES = ("numpy", "torch", "sklearn", "scipy")
 
 
-def usable_cores():
+def usable_cores() -> int:
     """The cores this process may run on (its affinity), without loading a numeric library."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def pin(environ=os.environ):
+def pin(environ: MutableMapping[str, str] = os.environ) -> list[str]:
     """Set the pinned variables. Returns the numeric libraries that were already loaded, for
     which the pins come too late (empty when called before any numeric import, as stages do)."""
     environ.update(PINNED)

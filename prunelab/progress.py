@@ -6,11 +6,14 @@ clean, and a bar never touches an artifact.
 import os
 import sys
 import threading
+from typing import Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
+_Item = TypeVar("_Item")
 
-def watched():
+
+def watched() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
@@ -19,18 +22,18 @@ class Bar(tqdm):
     plain `n += ...`."""
     lock = threading.Lock()
 
-    def update(self, n=1):
+    def update(self, n: float = 1) -> bool | None:
         with self.lock:
             return super().update(n)
 
 
-def bar(total, description, unit="step"):
+def bar(total: int, description: str, unit: str = "step") -> Bar:
     """A bar of `total` units, disabled when unwatched."""
     return Bar(total=total, desc=description, unit=unit, disable=not watched(), leave=False,
                dynamic_ncols=True, mininterval=0.5)
 
 
-def progress(items, description, unit):
+def progress(items: Iterable[_Item], description: str, unit: str) -> Iterator[_Item]:
     """The items, with a bar over them (see bar)."""
     items = list(items)
     with bar(len(items), description, unit) as shown:
