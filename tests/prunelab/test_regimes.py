@@ -30,7 +30,7 @@ def model(weights, seed_index, level):
 
 
 def method_masks(study, name, seed_index):
-    """The method's masks for one seed, called directly with that seed's and method's own generator."""
+    """The method's masks for one seed, called directly with the generator of that torch seed and method."""
     stream = zlib.crc32(METHODS[name].__name__.encode())
     rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index], stream])
     return METHODS[name](stacks.unstack(study.trained, seed_index), AMOUNTS, rng)
@@ -130,7 +130,7 @@ def test_lottery_ticket_at_amount_zero_is_the_plain_retrain(study):
     ticket = lottery_ticket(study, METHODS["global-random"])["lottery-ticket"]
     for index, seed in enumerate(SEEDS):
         dense = model(ticket, index, AMOUNTS.index(0.0))
-        # Retrained from seed's init as train did: the trained model (the study's training here).
+        # Retrained from the initial weights of its torch seed as train did: the trained model (the study's training here).
         for key, value in stacks.unstack(study.trained, index).items():
             assert torch.allclose(dense[key], value, atol=1e-5), (seed, key)
         # And it is not the init: training happened.

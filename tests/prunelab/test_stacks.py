@@ -1,4 +1,4 @@
-"""prunelab/stacks.py: a stack of seeds trains, inits and evaluates as each seed's Net alone would."""
+"""prunelab/stacks.py: a stack of seeds trains, inits and evaluates as each model alone would."""
 import pytest
 import torch
 from torch import nn
