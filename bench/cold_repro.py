@@ -10,7 +10,11 @@ Last, in both clones, each stage's command runs alone, in dvc.yaml's order, to s
 time goes: a stage's process start-up, imports and work, without DVC's bookkeeping. Rounds
 alternate the order of the two clones; the report gives medians and their ratio.
 
-Usage: python bench/cold_repro.py [--rounds N]
+With --before REV, a third clone checks out an earlier commit REV and runs the defaults there
+too ("defaults at REV"): the cold repro and the check-params stage of this commit against
+REV's, e.g. before check-params stopped loading torch (the front door's speed).
+
+Usage: python bench/cold_repro.py [--rounds N] [--before REV]
 """
 import argparse
 import os
@@ -34,9 +38,11 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_A
 DEFAULTS, ONE_SHOT = "defaults", "single-seed one-shot"
 
 
-def fresh_clone(parent, name):
+def fresh_clone(parent, name, rev=None):
     repo = parent / name
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    if rev:
+        subprocess.run(["git", "checkout", "-q", rev], cwd=repo, check=True)
     (repo / "dvc.lock").unlink()
     shutil.rmtree(repo / "metrics")
     return repo
@@ -65,14 +71,19 @@ def stage_commands(repo):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--before", metavar="REV", help="also run the defaults at this earlier commit")
+    args = parser.parse_args()
+    rounds, before = args.rounds, args.before and f"{DEFAULTS} at {args.before}"
     dvc = [str(BIN / "dvc"), "repro"]
-    times = {f"dvc repro, {DEFAULTS}": [], f"dvc repro, {ONE_SHOT}": [], f"no-op dvc repro, {DEFAULTS}": []}
-    stage_times = {DEFAULTS: {}, ONE_SHOT: {}}
+    configs = [DEFAULTS, ONE_SHOT] + ([before] if before else [])
+    times = {f"dvc repro, {config}": [] for config in configs}
+    times[f"no-op dvc repro, {DEFAULTS}"] = []
+    stage_times = {config: {} for config in configs}
     with tempfile.TemporaryDirectory() as parent:
         for round_ in range(rounds):
-            for config in (DEFAULTS, ONE_SHOT) if round_ % 2 == 0 else (ONE_SHOT, DEFAULTS):
-                repo = fresh_clone(Path(parent), f"{config.replace(' ', '-')}-{round_}")
+            for config in configs if round_ % 2 == 0 else configs[::-1]:
+                repo = fresh_clone(Path(parent), f"{config.replace(' ', '-')}-{round_}",
+                                   args.before if config == before else None)
                 if config == ONE_SHOT:
                     make_single_seed_one_shot(repo)
                 times[f"dvc repro, {config}"].append(timed(dvc, repo))
@@ -88,15 +99,20 @@ def main():
         print(f"| {label} | {medians[label]:.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
     ratio = medians[f"dvc repro, {DEFAULTS}"] / medians[f"dvc repro, {ONE_SHOT}"]
     print(f"{DEFAULTS} / {ONE_SHOT}: {ratio:.2f}x")
-    print()
-    print("each stage's command run alone, in order, after the cold repro: median s")
-    print(f"| stage | {DEFAULTS} | {ONE_SHOT} |")
-    print("|---|---|---|")
     stage_medians = {config: {name: statistics.median(values) for name, values in by_stage.items()}
                      for config, by_stage in stage_times.items()}
+    if before:
+        print(f"cold dvc repro, this commit / {args.before}: "
+              f"{medians[f'dvc repro, {DEFAULTS}'] / medians[f'dvc repro, {before}']:.2f}x")
+        print(f"check-params alone, this commit / {args.before}: "
+              f"{stage_medians[DEFAULTS]['check-params'] / stage_medians[before]['check-params']:.2f}x")
+    print()
+    print("each stage's command run alone, in order, after the cold repro: median s")
+    print(f"| stage | {' | '.join(configs)} |")
+    print("|---|" + "---|" * len(configs))
     for name in stage_medians[DEFAULTS]:
-        print(f"| {name} | {stage_medians[DEFAULTS][name]:.2f} | {stage_medians[ONE_SHOT][name]:.2f} |")
-    print(f"| all stages | {sum(stage_medians[DEFAULTS].values()):.2f} | {sum(stage_medians[ONE_SHOT].values()):.2f} |")
+        print(f"| {name} | {' | '.join(f'{stage_medians[c].get(name, 0):.2f}' for c in configs)} |")
+    print(f"| all stages | {' | '.join(f'{sum(stage_medians[c].values()):.2f}' for c in configs)} |")
 
 
 if __name__ == "__main__":
