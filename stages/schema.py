@@ -49,8 +49,7 @@ HIGH_AMOUNTS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
 
 
 def _sources():
-    from prunelab.data import SOURCES
-    return SOURCES
+    return importlib.import_module("prunelab.data").SOURCES  # only where data is checked: see registry()
 
 
 def section_keys(section):
@@ -62,7 +61,7 @@ def _under_datasets(valid, path):
     return path.startswith(f"{paths.DATASETS_DIR}/") and ".." not in path.split("/") and valid(path)
 
 
-def _option_key(source, option, sources):
+def _option_key(option, sources):
     valid, expected = option.valid, option.expected
     if option.suffix:  # a file of the user's: under the folder that dvc.yaml tracks for it
         valid = functools.partial(_under_datasets, option.valid)
@@ -77,13 +76,12 @@ def _source_keys():
     """The data keys of the sources' options (prunelab/data.py's records), in their order: per
     source its own Keys (what a value is checked with), and one Key per option name for the
     table and the section's key list; an option that several sources take applies to all."""
-    from prunelab.data import SOURCES  # only where the data section is checked: see registry()
     takers = {}
-    for source, record in SOURCES.items():
+    for source, record in _sources().items():
         for name in record.options:
             takers.setdefault(name, []).append(source)
-    own = {source: {name: _option_key(source, option, tuple(takers[name])) for name, option in record.options.items()}
-           for source, record in SOURCES.items()}
+    own = {source: {name: _option_key(option, tuple(takers[name])) for name, option in record.options.items()}
+           for source, record in _sources().items()}
     shared = {}
     for name, sources in takers.items():
         keys = [own[source][name] for source in sources]
@@ -91,6 +89,7 @@ def _source_keys():
         shared[name] = replace(keys[0], expected="; ".join(expected) if len(expected) == 1 else
                                "; ".join(f"{source}: {key.expected}" for source, key in zip(sources, keys)))
     return shared, own
+
 
 SCHEMA = {
     "data": {
