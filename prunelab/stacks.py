@@ -5,7 +5,9 @@ A stack is a dict of the Net's parameter names to tensors with a leading model d
 (same shapes, 0/1) hold pruned weights at zero. Training a stack is prunelab/fit.py.
 """
 import threading
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -16,9 +18,10 @@ from prunelab.model import Net, layer_names
 # the floats of hidden activations it may hold (as many models as fit).
 SAMPLES = 4096
 EVALUATION_BUDGET = 2**22
+Stack = dict[str, torch.Tensor]  # parameter name -> models x ... (see above)
 
 
-def init_stack(seeds, input_size, hidden_sizes, output_size=1):
+def init_stack(seeds: Sequence[int], input_size: int, hidden_sizes: Sequence[int], output_size: int = 1) -> Stack:
     """The initial weights of Net for each torch seed, exactly as a solo run builds them."""
     states = []
     for seed in seeds:
@@ -27,40 +30,41 @@ def init_stack(seeds, input_size, hidden_sizes, output_size=1):
     return stack(states)
 
 
-def stack(states):
+def stack(states: Sequence[dict[str, torch.Tensor]]) -> Stack:
     return {key: torch.stack([state[key] for state in states]) for key in states[0]}
 
 
-def architecture(weights):
+def architecture(weights: Stack) -> tuple[int, list[int], int]:
     """(input size, hidden sizes, outputs) of a stack's models."""
     shapes = [weights[f"{name}.weight"].shape for name in layer_names(weights)]
     return shapes[0][2], [shape[1] for shape in shapes[:-1]], shapes[-1][1]
 
 
-def unstack(weights, index):
+def unstack(weights: Stack, index: int) -> dict[str, torch.Tensor]:
     """The plain state_dict of one model of the stack."""
     return {key: value[index].clone() for key, value in weights.items()}
 
 
-def size(weights):
+def size(weights: Stack) -> int:
     return len(weights["fc1.weight"])
 
 
-def part(weights, start, stop):
+def part(weights: Stack, start: int, stop: int) -> Stack:
     """Models start .. stop - 1 of a stack (views)."""
     return {key: value[start:stop] for key, value in weights.items()}
 
 
-def repeat(weights, times):
+def repeat(weights: Stack, times: int) -> Stack:
     """Each model `times` times in a row: model i becomes models i*times ... i*times+times-1."""
     return {key: value.repeat_interleave(times, dim=0) for key, value in weights.items()}
 
 
-def apply(weights, masks):
+def apply(weights: Stack, masks: Stack) -> Stack:
     return {key: value * masks[key] for key, value in weights.items()}
 
 
-def linear(weights, layer, x, out=None, relu=False):
+def linear(weights: Stack, layer: str, x: torch.Tensor, out: torch.Tensor | None = None,
+           relu: bool = False) -> torch.Tensor:
     """x @ W.T + b for every model (then ReLU, when asked): models x samples x outputs (x is
     shared, or per model), into out when given."""
     weight, bias = weights[f"{layer}.weight"], weights[f"{layer}.bias"]
@@ -75,7 +79,7 @@ def linear(weights, layer, x, out=None, relu=False):
     return product(x, weight.mT, out, then=finish)
 
 
-def logits(weights, x, buffers=None):
+def logits(weights: Stack, x: torch.Tensor, buffers: dict | None = None) -> torch.Tensor:
     """The last layer's outputs of every model, before the sigmoid (or softmax). buffers: a dict
     that keeps the hidden activations' tensors for the next call of the same shape."""
     names = layer_names(weights)
@@ -88,7 +92,8 @@ def logits(weights, x, buffers=None):
     return linear(weights, names[-1], out)
 
 
-def per_model(function, out, target):
+def per_model(function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], out: torch.Tensor,
+              target: torch.Tensor) -> torch.Tensor:
     """function(outputs, target) of each model in turn, stacked. torch's vectorised
     transcendentals (exp, log) round differently in the scalar loop that finishes a tensor, so
     applied to the whole stack a model's result would depend on its position; one model at a
@@ -96,19 +101,19 @@ def per_model(function, out, target):
     return torch.stack([function(out[model], target[model if len(target) > 1 else 0]) for model in range(len(out))])
 
 
-def forward(weights, x, buffers=None):
+def forward(weights: Stack, x: torch.Tensor, buffers: dict | None = None) -> torch.Tensor:
     """Outputs of every model on x: models x samples x outputs (a sigmoid for one output, else logits)."""
     out = logits(weights, x, buffers)
     return per_model(lambda output, _: torch.sigmoid(output), out, out) if out.shape[-1] == 1 else out
 
 
-def models_per_task(samples, hidden, budget):
+def models_per_task(samples: int, hidden: int, budget: int) -> int:
     """hidden: the hidden neurons of one model, over all its hidden layers."""
     return max(1, budget // (samples * max(hidden, 1)))
 
 
 @torch.no_grad()
-def evaluate(weights, x, y):
+def evaluate(weights: Stack, x: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """(accuracies, losses: BCE or cross-entropy) of every model, as float64 numpy arrays.
 
     Over chunks of models and of SAMPLES samples, spread over the workers; per-chunk counts and
