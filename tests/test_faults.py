@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 import yaml
 
 from stages import paths
+from stages.artifacts import temporary
 from tests.conftest import (BIN, ENV, ROOT, SMALL, artifact_files, commit_all, dvc, fill, mount_tmpfs, repro,
                             set_param, sh, temporaries, unmount)
 
@@ -101,7 +103,7 @@ def interrupted(repo, stage, name, marker):
 
 
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", [stage for stage in STAGES if stage != "generate-data"])  # its own test below
 def test_a_signal_mid_write_leaves_nothing_half_written_and_the_next_repro_finishes(tiny, tmp_path, stage, name):
     repo = copy_of(tiny, tmp_path / "repo")
     result, tmp = interrupted(repo, stage, name, tmp_path / "paused")
@@ -115,10 +117,39 @@ def test_a_signal_mid_write_leaves_nothing_half_written_and_the_next_repro_finis
     assert artifact_files(repo) == artifact_files(tiny)
 
 
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_large_real_write_of_generate_data(tiny, tmp_path, name):
+    """No hook: a dataset large enough that its write is seen under way (a 16 MB train split)."""
+    repo = copy_of(tiny, tmp_path / "repo")
+    set_param(repo, "data", "n_samples", 400_000)
+    repro(repo, "generate-data")  # uninterrupted: what the next run must give back
+    uninterrupted = artifact_files(repo)
+    process = subprocess.Popen([str(BIN / "dvc"), "repro", "--force", "--single-item", "generate-data"], cwd=repo,
+                               env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        splits = [repo / temporary(path) for path in (paths.TRAIN_SPLIT, paths.TEST_SPLIT)]
+        while not any(tmp.exists() for tmp in splits):
+            assert process.poll() is None, f"generate-data ended before a write was seen: {process.communicate()}"
+            time.sleep(0.001)
+        stage = next(child for child in psutil.Process(process.pid).children(recursive=True)
+                     if child.cmdline()[1:3] == ["-m", "stages.generate_data"])
+        stage.send_signal(signal.Signals[name])
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0 and "Traceback" not in stdout + stderr
+    assert error_lines(subprocess.CompletedProcess([], 1, stdout, stderr)) == [
+        f"error: interrupted by {name}: stopped, no half-written file left; run it again to finish"]
+    assert temporaries(repo) == []
+    repro(repo, "generate-data")
+    assert artifact_files(repo) == uninterrupted
+
+
 def test_a_lock_cut_short_by_a_killed_write_comes_back_from_git_and_the_run_cache(tiny, tmp_path):
     repo = copy_of(tiny, tmp_path / "repo")
-    set_param(repo, "train", "seed", 1)
-    repro(repo)  # a retraining run, uninterrupted: what the recovery must give
+    set_param(repo, "plot", "dpi", 50)
+    repro(repo)  # a run that redraws the figures, uninterrupted: what the recovery must give
     after = artifact_files(repo)
     # dvc 3.67 writes dvc.lock in place (open "w+", then the YAML in buffered pieces): a kill
     # leaves it empty, which DVC refuses, or holding its first buffer's worth (8 KiB) of the
@@ -130,7 +161,7 @@ def test_a_lock_cut_short_by_a_killed_write_comes_back_from_git_and_the_run_cach
             assert failed.returncode != 0 and "dvc.lock' validation failed" in failed.stderr
         sh(repo, "git", "checkout", "--", "dvc.lock")  # the recipe: the committed lock ...
         ran, result = repro(repo)                        # ... and the run cache restores the rest
-        assert "train" not in ran and f"Stage 'train' {CACHED}" in result.stdout + result.stderr
+        assert "plot" not in ran and f"Stage 'plot' {CACHED}" in result.stdout + result.stderr
         assert artifact_files(repo) == after
 
 
@@ -163,7 +194,8 @@ def test_a_stale_queue_is_cleared_by_queue_remove(tiny):
 def test_the_repo_lock_ends_with_the_process_that_held_it(tiny, tmp_path):
     repo = copy_of(tiny, tmp_path / "repo")
     lock = repo / ".dvc" / "tmp" / "lock"
-    hold = "import sys, time, zc.lockfile; zc.lockfile.LockFile(sys.argv[1]); print('held', flush=True); time.sleep(600)"
+    hold = ("import sys, time, zc.lockfile; held = zc.lockfile.LockFile(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(600)")
     holder = subprocess.Popen([sys.executable, "-c", hold, str(lock)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
