@@ -20,6 +20,9 @@ from tests.conftest import (BIN, ENV, ROOT, SMALL, artifact_files, commit_all, d
 
 STAGES = ["check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot"]
 CACHED = "is cached - skipping run"
+# conftest's small params, with two pruning and sensitivity levels and small figures.
+TINY = {**SMALL, "prune": {**SMALL["prune"], "amounts": [0.5, 0.9]}, "sensitivity": {"amounts": [0.5, 0.9]},
+        "plot": {"dpi": 40}}
 HOOKS = ROOT / "tests" / "hooks"  # sitecustomize.py: PRUNELAB_PAUSE_WRITE pauses a stage's first write
 
 
@@ -30,8 +33,7 @@ def tiny(committed, tmp_path_factory):
     repo = tmp_path_factory.mktemp("tiny") / "repo"
     sh(committed.parent, "git", "clone", "-q", str(committed), str(repo))
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    for section, values in {**SMALL, "prune": {**SMALL["prune"], "amounts": [0.5, 0.9]}, "sensitivity": {
-            "amounts": [0.5, 0.9]}, "plot": {"dpi": 40}}.items():
+    for section, values in TINY.items():
         params[section].update(values)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     repro(repo)
@@ -139,6 +141,7 @@ def test_a_signal_during_a_large_real_write_of_generate_data(tiny, tmp_path, nam
         if process.poll() is None:
             process.kill()
     assert process.returncode != 0 and "Traceback" not in stdout + stderr
+    assert f"exited with {128 + signal.Signals[name]}" in stderr
     assert error_lines(subprocess.CompletedProcess([], 1, stdout, stderr)) == [
         f"error: interrupted by {name}: stopped, no half-written file left; run it again to finish"]
     assert temporaries(repo) == []
@@ -183,8 +186,8 @@ def test_a_stale_rwlock_entry_is_named_and_removing_it_unblocks_dvc(tiny, tmp_pa
     assert artifact_files(repo) == artifact_files(tiny)
 
 
-def test_a_stale_queue_is_cleared_by_queue_remove(tiny):
-    repo = tiny  # queues nothing that outlives the test: the task is removed again
+def test_a_stale_queue_is_cleared_by_queue_remove(tiny, tmp_path):
+    repo = copy_of(tiny, tmp_path / "repo")
     dvc(repo, "exp", "run", "--queue", "-S", "train.seed=2")
     assert "Queued" in dvc(repo, "queue", "status").stdout
     dvc(repo, "queue", "remove", "--all")
