@@ -1,10 +1,15 @@
 """Artifact I/O shared by the stages.
 
 Every output is written whole to a temporary file beside it and renamed into place, so a
-stage killed mid-write never leaves a half-written artifact. Every input is checked on
-load: a missing or corrupt file is a UserError that names it.
+stage killed mid-write never leaves a half-written artifact. Every write goes through
+replacing(): on any failure, an interrupt included, the temporary file goes, and an OS error
+(a full disk, a quota, a read-only folder) is a UserError naming the file, what failed and how
+much it was writing. Every input is checked on load: a missing or corrupt file is a UserError
+that names it.
 """
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -18,12 +23,57 @@ from stages import UserError
 REBUILD = "run `dvc repro` to rebuild it"
 
 
-def write_bytes(path, data):
+RECOVERY = "docs/troubleshooting.md says how to get the previous outputs back"
+# Reasons worded for the user; any other OS error gives its own (lower-cased) strerror.
+REASONS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
+
+
+def temporary(path):
+    """The temporary file beside `path` that its write goes to before the rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    return path.with_name(f".{path.name}.tmp")
+
+
+@contextlib.contextmanager
+def replacing(path, size=None):
+    """A binary file handle on `path`'s temporary file, renamed onto `path` when the block ends.
+    size: the bytes being written, where known, for the error message."""
+    path, tmp, step = Path(path), temporary(path), "creating its folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        step = "writing"
+        with open(tmp, "wb") as handle:
+            yield handle
+        step = "renaming into place"
+        os.replace(tmp, path)
+    except BaseException as err:  # an interrupt (stages.Interrupted, KeyboardInterrupt) too
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise UserError(write_error(path, err, step, size)) from None
+        raise
+
+
+def write_error(path, err, step, size=None):
+    """One line: the file, the reason, what failed (with the size being written, where known)."""
+    reason = REASONS.get(err.errno) or (err.strerror or type(err).__name__).lower()
+    what = f"{step} {amount(size)}" if step == "writing" and size is not None else step
+    hint = f"; {RECOVERY}" if err.errno in REASONS else ""
+    return f"{path}: {reason} ({what}){hint}"
+
+
+def amount(size):
+    """A byte count as people read it: 512 bytes, 9.5 KB, 44 MB, 1.2 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{size} bytes"
+
+
+def write_bytes(path, data):
+    with replacing(path, len(data)) as handle:
+        handle.write(data)
 
 
 def rounded(values):
@@ -54,12 +104,9 @@ def write_figure(path, figure, dpi):
 def save_arrays(path, **arrays):
     """An npz file, streamed to its temporary file (not built in memory: a large split would
     be held twice) and renamed into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
+    size = sum(np.asarray(array).nbytes for array in arrays.values())
+    with replacing(path, size) as handle:
         np.savez(handle, **arrays)
-    os.replace(tmp, path)
 
 
 def load_split(path):

@@ -114,6 +114,46 @@ def repo(reproduced, tmp_path):
     return copy
 
 
+def mount_tmpfs(where, size):
+    """A tmpfs of `size` bytes at `where`, a real filesystem that fills up; skips, naming why,
+    where none can be mounted (mounting needs root)."""
+    where.mkdir(parents=True, exist_ok=True)
+    if shutil.which("mount") is None:
+        pytest.skip("a full filesystem needs `mount -t tmpfs`: no mount command here")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"a full filesystem needs `mount -t tmpfs` (as root): {result.stderr.strip()}")
+    return where
+
+
+def unmount(where):
+    subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def fill(disk, leave):
+    """A file `filler` on `disk` that leaves `leave` bytes free; returns its path."""
+    stats = os.statvfs(disk)
+    filler = Path(disk) / "filler"
+    free = stats.f_bavail * stats.f_frsize + (filler.stat().st_size if filler.exists() else 0)
+    filler.write_bytes(b"\0" * max(free - leave, 0))
+    return filler
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An empty 4 MB tmpfs, unmounted after the test."""
+    disk = mount_tmpfs(tmp_path / "disk", 4 * 2**20)
+    yield disk
+    unmount(disk)
+
+
+def temporaries(folder):
+    """The temporary files (stages/artifacts.py) left anywhere under folder, outside .git and .dvc."""
+    return sorted(str(path.relative_to(folder)) for path in Path(folder).rglob(".*.tmp")
+                  if not {".git", ".dvc"} & set(path.relative_to(folder).parts))
+
+
 SMALL = {"data": {"n_samples": 300, "n_features": 6}, "model": {"hidden_sizes": [16]}, "train": {"epochs": 8, "repeats": 3},
          "prune": {"finetune_epochs": 3}}
 

@@ -13,11 +13,16 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: stages.artifacts, the one way prunelab writes a file
+from stages import run  # noqa: E402
+from stages.artifacts import write_bytes  # noqa: E402
+
 PAGE = ROOT / ".dvc" / "plots" / "page.html"
 RECORD = ROOT / "tools" / "plots_template_versions.md"
 # Loaded in this order: vega-embed's UMD bundle reads the globals `vega` and `vegaLite`.
@@ -100,18 +105,17 @@ def main():
                       for _, script, meta in packages)
     page = HEAD + scripts + WRAPPER + TAIL
     assert page.count("{plot_divs}") == 1 and "{scripts}" not in page
-    PAGE.parent.mkdir(parents=True, exist_ok=True)
-    PAGE.write_text(page, encoding="utf8")
+    write_bytes(PAGE, page.encode("utf8"))
     rows = "".join(f"| {meta['name']} | {meta['version']} | {meta['license']} | `build/{meta['name']}.min.js` "
                    f"| `{report['integrity']}` |\n" for report, _, meta in packages)
-    RECORD.write_text(
+    write_bytes(RECORD, (
         "# Scripts inlined in .dvc/plots/page.html\n\n"
         "Written by `tools/build_plots_template.py` from `npm pack NAME@VERSION`; each tarball's sha512\n"
         "was checked against the integrity npm reported, each licence read from its package.json.\n"
         "These are the versions that DVC's default page loads from cdn.jsdelivr.net.\n\n"
-        "| package | version | licence | file | tarball integrity |\n|---|---|---|---|---|\n" + rows)
+        "| package | version | licence | file | tarball integrity |\n|---|---|---|---|---|\n" + rows).encode())
     print(f"wrote {PAGE.relative_to(ROOT)}: {PAGE.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
