@@ -7,10 +7,11 @@ stage depends on its output), exits non-zero on the first bad key or a bad data 
 with a missing column, ...), and otherwise rewrites the same constant file, so a params
 change reruns nothing else through it.
 """
-from stages import run
+from stages import UserError, run
 from stages.artifacts import write_bytes
 from stages.generate_data import split_dataset
-from stages.schema import SYNTHETIC, read_params, validate
+from stages.params_file import PARAMS_FILE
+from stages.schema import SYNTHETIC, gradual_fits, read_params, synthetic_train_samples, validate
 
 CHECKED = "data/params.ok"
 
@@ -21,7 +22,12 @@ def main():
     # with it. Synthetic data follows from params the schema has checked (split sizes and
     # classes included); building it here would only hold it in memory (2.4 GB at 1,000,000 x 100).
     if params["data"]["source"] not in SYNTHETIC:
-        split_dataset(params["data"])
+        train_samples = len(split_dataset(params["data"])[0])
+    else:
+        train_samples = synthetic_train_samples(params["data"])
+    message = gradual_fits(params["prune"], params["train"]["batch_size"], train_samples)
+    if message:
+        raise UserError(f"{PARAMS_FILE}: {message}")
     write_bytes(CHECKED, b"params.yaml passed stages/schema.py\n")
 
 

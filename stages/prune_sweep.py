@@ -12,8 +12,9 @@ from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
-from prunelab.regimes import REGIMES, Study
-from stages import run, schema
+from prunelab.regimes import REGIMES, RoundRows
+from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
+from stages import UserError, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, load_stack
 
@@ -38,19 +39,28 @@ def per_seed_levels(trained, levels):
     return amounts, thresholds
 
 
-def sweep(study, thresholds, levels, methods, regimes, x_test, y_test):
+def sweep(setup, thresholds, levels, methods, regimes, x_test, y_test):
     rows = []
     pairs = [(method, regime) for method in methods for regime in regimes]
     for method, regime in progress(pairs, "prune-sweep", unit="method-regime"):
-        for name, weights in REGIMES[regime](study, METHODS[method]).items():
+        for name, result in REGIMES[regime](setup, METHODS[method]).items():
+            weights = result.weights if isinstance(result, RoundRows) else result
             accuracies, losses = stacks.evaluate(weights, x_test, y_test)
             for index, cost in enumerate(reports(weights)):
-                model, level = divmod(index, len(levels))
-                rows.append({"method": method, "regime": name, "seed": study.seeds[model],
-                             "level_by": levels[level][0], "level": levels[level][1],
-                             "amount": study.amounts[model][level], "threshold": thresholds[model][level],
+                if isinstance(result, RoundRows):
+                    model, number = divmod(index, result.count)
+                    fraction = result.removed[number]
+                    level = {"level_by": "round", "level": fraction, "round": number, "amount": fraction,
+                             "threshold": threshold_for_amount(stacks.unstack(setup.trained, model), fraction)}
+                else:
+                    model, number = divmod(index, len(levels))
+                    level = {"level_by": levels[number][0], "level": levels[number][1], "round": "",
+                             "amount": setup.amounts[model][number], "threshold": thresholds[model][number]}
+                rows.append({"method": method, "regime": name, "seed": setup.seeds[model], **level,
                              **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
-    return rows
+    # A `round` column only when a regime pruned in rounds: the default sweep's CSV stays as it was.
+    with_rounds = any(row["round"] != "" for row in rows)
+    return rows if with_rounds else [{key: value for key, value in row.items() if key != "round"} for row in rows]
 
 
 def main():
@@ -62,36 +72,51 @@ def main():
     trained, seeds = load_stack("data/models.pt", x_test.shape[1])
     levels = levels_of(prune)
     amounts, thresholds = per_seed_levels(trained, levels)
-    study = Study(trained, seeds, amounts, x_train, y_train, prune["finetune_epochs"], prune["finetune_lr"],
-                  train["epochs"], train["lr"], prune["seed"], train["batch_size"], device)
-    rows = [rounded(row) for row in sweep(study, thresholds, levels, prune["methods"], prune["regimes"],
+    setup = sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
+    rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test)]
     dense, _ = stacks.evaluate(trained, x_test, y_test)
-    numeric = [column for column in rows[0] if column not in GROUPED_BY and column != "seed"]
-    table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
+    grouped = GROUPED_BY + (("round",) if "round" in rows[0] else ())
+    numeric = [column for column in rows[0] if column not in grouped and column != "seed"]
+    table = [rounded(row) for row in aggregate.group_stats(rows, grouped, numeric)]
     write_csv("metrics/prune_sweep.csv", rows)
     write_csv("metrics/prune_aggregate.csv", table)
     # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
     summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
                                 prune["tolerance"])
     write_json("metrics/prune.json", rounded(summary))
-    write_structured(study, levels, "structured" in prune["methods"])
+    neurons = [name for name in prune["methods"] if METHODS[name].unit == "neurons"]
+    write_structured(setup, levels, neurons[0] if neurons else None)
 
 
-def write_structured(study, levels, wanted):
-    """Structured pruning's narrower nets for the first seed, one plain checkpoint per level."""
+def sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device):
+    """The regimes' setup from the params; a gradual schedule with no update is an error here,
+    before anything is written."""
+    rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
+                    prune["rewind_epoch"])
+    setup = SweepSetup(trained, seeds, amounts, x_train, y_train, Training(prune["finetune_epochs"], prune["finetune_lr"]),
+                       Training(train["epochs"], train["lr"]), prune["seed"], train["batch_size"], device,
+                       prune["max_output_sparsity"], rounds, Gradual(prune["gradual_epochs"], prune["gradual_every"]))
+    message = schema.gradual_fits(prune, train["batch_size"], len(x_train))
+    if message:
+        raise UserError(f"{schema.PARAMS_FILE}: {message}")
+    return setup
+
+
+def write_structured(setup, levels, method):
+    """Neuron pruning's narrower nets for the first seed, one plain checkpoint per level."""
     entries = []
     for stale in Path(STRUCTURED_DIR).glob("level-*.pt"):
         stale.unlink()
-    if wanted:
-        # The first seed's models lead the seed-major stack; the masks come from the study's cache.
-        pruned = REGIMES["one-shot"](study, METHODS["structured"])["one-shot"]
+    if method:
+        # The first seed's models lead the seed-major stack; the masks come from the setup's cache.
+        pruned = REGIMES["one-shot"](setup, METHODS[method])["one-shot"]
         for level, (kind, value) in enumerate(levels):
             small = shrink(stacks.unstack(pruned, level))
             name = f"level-{level:02d}.pt"
             write_bytes(f"{STRUCTURED_DIR}/{name}", serialized(small))
             widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]
-            entry = {"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
+            entry = {"file": name, "seed": setup.seeds[0], "level_by": kind, "level": value,
                      "hidden_size": sum(widths)}
             entries.append(entry if len(widths) == 1 else {**entry, "hidden_sizes": widths})
     write_json(f"{STRUCTURED_DIR}/index.json", {"files": entries})

@@ -108,6 +108,22 @@ SCHEMA = {
                     "seed of the random methods and of the lottery control's re-initialisation"),
         "tolerance": Key(0.01, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                          "accuracy drop from dense (absolute) still counted as unharmed"),
+        "max_output_sparsity": Key(1.0, lambda v: 0 <= v <= 1, "a number in [0, 1]",
+                                   "unstructured methods never make the output layer sparser than this; the "
+                                   "removals it refuses come from the other layers (1.0: no guard; LAMP's Unif+: 0.8)"),
+        "iterative_rate": Key(0.2, lambda v: 0 < v < 1, "a number in (0, 1)",
+                              "iterative, lottery-ticket and lr-rewind: each round removes this fraction of each "
+                              "layer's remaining weights (of all remaining weights for global methods)"),
+        "iterative_output_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (half of prune.iterative_rate) or a number in (0, 1)",
+                                     "the output layer's rate per round, for layer-wise methods (Frankle & Carbin: 0.1)",
+                                     shown="0 (half of prune.iterative_rate)"),
+        "rewind_epoch": Key(0, lambda v: 0 <= v <= 10**5, "an integer in [0, 10**5]",
+                            "lottery-ticket rewinds survivors to their weights after this many epochs of train's run "
+                            "(0: the initial weights)"),
+        "gradual_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
+                              "gradual: epochs of Adam (prune.finetune_lr) from the trained model while masks rise"),
+        "gradual_every": Key(1, lambda v: 1 <= v <= 10**7, "an integer in [1, 10**7] (at most the gradual steps)",
+                             "gradual: steps between mask updates along the cubic schedule (0 to each level)"),
     },
     "sensitivity": {
         "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
@@ -166,6 +182,21 @@ def _some_level(section, given):
     if not section["amounts"] and not section["thresholds"]:
         return "prune.amounts and prune.thresholds are both empty; expected at least one level"
     return None
+
+
+def gradual_fits(prune, batch_size, train_samples):
+    """An error message when gradual pruning would never update its masks, else None."""
+    rows = min(batch_size or train_samples, train_samples)
+    steps = prune["gradual_epochs"] * -(-train_samples // rows)
+    if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
+        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
+                "training (prune.gradual_epochs x minibatches per epoch)")
+    return None
+
+
+def synthetic_train_samples(data):
+    """The train split's size for synthetic data, known from params alone."""
+    return data["n_samples"] - int(np.ceil(data["test_size"] * data["n_samples"]))
 
 
 # Rules that span keys of one section: each returns an error message or None.

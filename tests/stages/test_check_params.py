@@ -88,6 +88,15 @@ def test_committed_params_write_lists_in_block_style():
     ("prune", "amounts", [-0.1], "prune.amounts[0] = -0.1: expected a fraction in [0, 1)"),
     ("prune", "amounts", [0.2, 0.3, 0.2], "prune.amounts[2] = 0.2: expected distinct values; it repeats prune.amounts[0]"),
     ("prune", "tolerance", 2, "prune.tolerance = 2: expected a number in [0, 1]"),
+    ("prune", "iterative_rate", 0, "prune.iterative_rate = 0: expected a number in (0, 1)"),
+    ("prune", "iterative_rate", 1, "prune.iterative_rate = 1: expected a number in (0, 1)"),
+    ("prune", "iterative_rate", -0.2, "prune.iterative_rate = -0.2: expected a number in (0, 1)"),
+    ("prune", "iterative_output_rate", 1.0, "prune.iterative_output_rate = 1.0: expected 0 (half of "
+     "prune.iterative_rate) or a number in (0, 1)"),
+    ("prune", "max_output_sparsity", 1.5, "prune.max_output_sparsity = 1.5: expected a number in [0, 1]"),
+    ("prune", "rewind_epoch", -1, "prune.rewind_epoch = -1: expected an integer in [0, 10**5]"),
+    ("prune", "gradual_epochs", 0, "prune.gradual_epochs = 0: expected an integer in [1, 10**5]"),
+    ("prune", "gradual_every", 0, "prune.gradual_every = 0: expected an integer in [1, 10**7]"),
     ("plot", "dpi", 5, "plot.dpi = 5: expected an integer in [10, 600]"),
     ("plot", "width", 0, "plot.width = 0: expected a number in (0, 50]"),
     ("plot", "format", "jpg", "plot.format = 'jpg': expected png or svg"),
@@ -170,6 +179,25 @@ def test_stage_prints_one_line_and_exits_non_zero(tmp_path):
     assert result.returncode == 1
     assert result.stderr == "error: params.yaml: train.lr = -2: expected a number > 0\n"
     assert not (tmp_path / "data/params.ok").exists()
+
+
+@pytest.mark.parametrize("batch_size, every, fails", [(0, 10, False), (0, 11, True), (875, 20, False), (875, 21, True)])
+def test_gradual_every_past_the_gradual_steps_stops_check_params(tmp_path, batch_size, every, fails):
+    # The default 2500 samples leave 1750 to train: 10 gradual epochs are 10 full-batch steps, or 20 of 875.
+    params = given_defaults()
+    params["prune"].update(regimes=["gradual"], gradual_every=every)
+    params["train"]["batch_size"] = batch_size
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if fails:
+        assert result.returncode == 1
+        assert result.stderr == (f"error: params.yaml: prune.gradual_every = {every}: expected at most the "
+                                 f"{10 * (1 if not batch_size else 2)} steps of gradual training "
+                                 "(prune.gradual_epochs x minibatches per epoch)\n")
+        assert not (tmp_path / "data/params.ok").exists()
+    else:
+        assert result.returncode == 0, result.stderr
 
 
 def for_source(source, **data):

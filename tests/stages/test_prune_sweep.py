@@ -106,7 +106,8 @@ def test_structured_writes_narrower_plain_checkpoints(trained):
 def test_an_unknown_method_is_a_one_line_error_listing_the_known_ones(trained):
     set_prune(methods=["global-magnitude", "snip"])
     with pytest.raises(UserError, match=r"prune.methods\[1\] = 'snip': expected one of global-magnitude, "
-                                        r"layerwise-magnitude, global-random, layerwise-random, structured$"):
+                                        r"layerwise-magnitude, global-random, layerwise-random, structured, lamp, "
+                                        r"global-gradient, layerwise-gradient, erk-random$"):
         prune_sweep.main()
     assert not Path("metrics/prune_sweep.csv").exists()
 

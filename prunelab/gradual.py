@@ -1,0 +1,55 @@
+"""Gradual pruning (Zhu & Gupta 2017): from the trained model, prune.gradual_epochs epochs of
+Adam (prune.finetune_lr) during which every level's masks are raised every prune.gradual_every
+steps along the cubic schedule from 0 to that level (prunelab/schedules.py). The masks are
+recomputed from the weights as they are at that step; what was removed stays removed.
+
+Every (seed, level) trains in one seed-major stack, as fine-tune does; the hook (fit.train's)
+finds each model's own target, so a model's masks do not depend on its stack.
+"""
+import math
+
+from prunelab import fit, stacks
+from prunelab.schedules import cubic
+from prunelab.sweep_setup import SweepSetup
+
+
+def updates(setup: SweepSetup) -> tuple:
+    """(steps of the gradual training, mask updates along the schedule)."""
+    rows = min(setup.batch_size or len(setup.x_train), len(setup.x_train))
+    steps = setup.gradual.epochs * math.ceil(len(setup.x_train) / rows)
+    return steps, steps // setup.gradual.every
+
+
+def gradual(setup: SweepSetup, method) -> dict:
+    steps, n = updates(setup)
+    if n < 1:
+        raise ValueError(f"gradual_every {setup.gradual.every} exceeds the gradual training's {steps} steps")
+    levels = setup.n_levels
+    start = stacks.repeat(setup.trained, levels)
+    order = setup.order(start)
+    held = {}  # model index -> its masks (plain dict of one model), written only by its own sub-stack
+
+    def hook(step, params, first):
+        models = stacks.size(params)
+        gradient = None
+        if method.needs == "gradient":
+            gradient = fit.loss_gradient({key: value for key, value in params.items()}, setup.x_train.to(params["fc1.weight"].device),
+                                         setup.y_train.to(params["fc1.weight"].device), setup.batch_size,
+                                         order[first:first + models])
+        out = []
+        for offset in range(models):
+            index = first + offset
+            seed_index, level = divmod(index, levels)
+            state = {key: value.cpu() for key, value in stacks.unstack(params, offset).items()}
+            target = cubic(0.0, setup.amounts[seed_index][level], step, 0, setup.gradual.every, n)
+            keep = held.get(index)
+            rng = setup.rng(setup.seeds[seed_index], method.stream, level, step)
+            masks = method.masks(state, [method.level_counts(state, target)], rng,
+                                 {key: value[offset].cpu() for key, value in gradient.items()} if gradient else None,
+                                 keep, setup.max_output_sparsity)
+            held[index] = {key: value[0] for key, value in masks.items()}
+            out.append(held[index])
+        return {key: stacks.stack(out)[key].to(params["fc1.weight"].device) for key in params}
+
+    schedule = type(setup.finetune)(setup.gradual.epochs, setup.finetune.lr)
+    return {"gradual": setup.train(start, None, schedule, f"gradual {method.name}", every=setup.gradual.every, hook=hook)}
