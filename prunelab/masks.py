@@ -47,22 +47,26 @@ def pooled_split(flat_scores: dict, totals: list, cap: Optional[int] = None) -> 
     for total in totals:
         counts = prefix[total]
         if cap is not None and counts[-1] > cap:
-            counts = others[total - cap].clone()
-            counts[-1] = cap
+            # Past what the other layers hold, the last layer gives the rest after all.
+            last = max(cap, total - (len(others) - 1))
+            counts = others[total - last].clone()
+            counts[-1] = last
         split.append(dict(zip(layers, counts.tolist())))
     return split
 
 
 def guard_layers(counts: dict, sizes: dict, cap: int) -> dict:
     """Per-layer counts with the last layer's capped; its excess spread over the other layers in
-    proportion to what each has left (floors, then one more each by the largest remainder)."""
+    proportion to what each has left (floors, then one more each by the largest remainder). Per
+    level: unlike the pooled guard's, these counts need not nest across levels."""
     layers = list(counts)
     last = layers[-1]
     excess = counts[last] - cap
     if excess <= 0:
         return dict(counts)
     room = {layer: sizes[layer] - counts[layer] for layer in layers[:-1]}
-    excess = min(excess, sum(room.values()))
+    cap += max(0, excess - sum(room.values()))  # past what the other layers hold, the last gives the rest
+    excess = counts[last] - cap
     shares = {layer: excess * room[layer] / max(sum(room.values()), 1) for layer in room}
     extra = {layer: math.floor(share) for layer, share in shares.items()}
     for layer in sorted(room, key=lambda name: extra[name] - shares[name])[:excess - sum(extra.values())]:
