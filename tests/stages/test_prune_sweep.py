@@ -118,3 +118,38 @@ def test_a_truncated_models_file_is_a_one_line_error(trained):
     with pytest.raises(UserError, match="^data/models.pt: unreadable"):
         prune_sweep.main()
     assert not (trained / "metrics/prune_sweep.csv").exists()
+
+
+def test_round_regimes_write_one_row_per_round(trained):
+    set_prune(amounts=[0.5], methods=["layerwise-magnitude"], regimes=["one-shot", "iterative"], finetune_epochs=1,
+              iterative_rate=0.3)
+    prune_sweep.main()
+    table = rows()
+    shot = [row for row in table if row["regime"] == "one-shot"]
+    rounds = [row for row in table if row["regime"] == "iterative" and row["seed"] == "0"]
+    assert {row["round"] for row in shot} == {""} and {row["level_by"] for row in shot} == {"amount"}
+    # 96 + 16 weights, 30 % of fc1's and 15 % of fc2's survivors a round: 47.3 % gone after round 2, 61.6 % after 3.
+    assert [int(row["round"]) for row in rounds] == [0, 1, 2, 3]
+    fc1, fc2 = [96], [16]
+    for _ in range(3):
+        fc1.append(fc1[-1] - round(0.3 * fc1[-1]))
+        fc2.append(fc2[-1] - round(0.15 * fc2[-1]))
+    for row, kept1, kept2 in zip(rounds, fc1, fc2):
+        assert (int(row["fc1_nonzero_weights"]), int(row["fc2_nonzero_weights"])) == (kept1, kept2)
+        assert float(row["level"]) == float(row["amount"]) == round(1 - (kept1 + kept2) / 112, 6)
+        assert row["level_by"] == "round"
+    aggregate = rows("metrics/prune_aggregate.csv")
+    assert [row["round"] for row in aggregate if row["regime"] == "iterative"] == ["0", "1", "2", "3"]
+
+
+def test_the_default_sweep_has_no_round_column(trained):
+    set_prune(amounts=[0.5], methods=["global-magnitude"], regimes=["one-shot"])
+    prune_sweep.main()
+    assert "round" not in rows()[0] and "round" not in rows("metrics/prune_aggregate.csv")[0]
+
+
+def test_gradual_every_past_its_steps_is_a_one_line_error_before_anything_is_written(trained):
+    set_prune(regimes=["gradual"], gradual_epochs=2, gradual_every=3)  # full batch: 2 steps
+    with pytest.raises(UserError, match=r"^params.yaml: prune.gradual_every = 3: expected at most the 2 steps"):
+        prune_sweep.main()
+    assert not Path("metrics/prune_sweep.csv").exists()
