@@ -44,7 +44,7 @@ def gradual(setup: SweepSetup, method) -> dict:
             target = cubic(0.0, setup.amounts[seed_index][level], step, 0, setup.gradual.every, n)
             keep = held.get(index)
             rng = setup.rng(setup.seeds[seed_index], method.stream, level, step)
-            masks = method.masks(state, [method.level_counts(state, target)], rng,
+            masks = method.masks(state, [method.level_counts(state, target, level in setup.exact_levels)], rng,
                                  {key: value[offset].cpu() for key, value in gradient.items()} if gradient else None,
                                  keep, setup.max_output_sparsity)
             held[index] = {key: value[0] for key, value in masks.items()}

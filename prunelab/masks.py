@@ -72,3 +72,14 @@ def guard_layers(counts: dict, sizes: dict, cap: int) -> dict:
     for layer in sorted(room, key=lambda name: extra[name] - shares[name])[:excess - sum(extra.values())]:
         extra[layer] += 1
     return {**{layer: counts[layer] + extra[layer] for layer in room}, last: cap}
+
+
+def apportion(total: int, sizes: dict) -> dict:
+    """`total` removals shared over the groups in proportion to their sizes: floors, then one
+    more each by the largest remainder (ties: the earlier group)."""
+    whole = sum(sizes.values())
+    shares = {name: total * size / whole for name, size in sizes.items()}
+    counts = {name: math.floor(share) for name, share in shares.items()}
+    for name in sorted(shares, key=lambda name: counts[name] - shares[name])[:total - sum(counts.values())]:
+        counts[name] += 1
+    return counts

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 import torch
 
 from prunelab import scores
-from prunelab.masks import guard_layers, keep_highest, pooled_split, rank, removed_count  # noqa: F401 (sensitivity)
+from prunelab.masks import apportion, guard_layers, keep_highest, pooled_split, rank, removed_count  # noqa: F401 (sensitivity)
 from prunelab.model import layer_names
 
 
@@ -40,11 +40,16 @@ class Method:
             return {layer: state[f"{layer}.weight"].shape[0] for layer in names[:-1]}
         return {layer: state[f"{layer}.weight"].numel() for layer in layer_names(state)}
 
-    def level_counts(self, state: dict, amount: float):
-        """Removals at a fraction `amount`: one pooled count, or one per layer."""
+    def level_counts(self, state: dict, amount: float, exact: bool = False):
+        """Removals at a fraction `amount`: one pooled count, or one per layer. `exact` (a budget's
+        level): per layer too, the total is round(amount * all weights), shared in proportion to
+        the layers' sizes (largest remainders), not each layer's own rounding."""
         sizes = self.sizes(state)
+        total = removed_count(amount, sum(sizes.values()))
         if self.pooled:
-            return removed_count(amount, sum(sizes.values()))
+            return total
+        if exact:
+            return apportion(total, sizes)
         return {layer: removed_count(amount, size) for layer, size in sizes.items()}
 
     def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float):
@@ -91,10 +96,11 @@ class Method:
         return masks
 
     def __call__(self, state: dict, amounts: list, rng, gradient: Optional[dict] = None,
-                 max_output_sparsity: float = 1.0) -> dict:
-        """One mask per fraction removed in `amounts`."""
-        return self.masks(state, [self.level_counts(state, amount) for amount in amounts], rng, gradient,
-                          max_output_sparsity=max_output_sparsity)
+                 max_output_sparsity: float = 1.0, exact: Optional[list] = None) -> dict:
+        """One mask per fraction removed in `amounts` (exact: per level, whether it is a budget's)."""
+        exact = exact or [False] * len(amounts)
+        return self.masks(state, [self.level_counts(state, amount, flag) for amount, flag in zip(amounts, exact)],
+                          rng, gradient, max_output_sparsity=max_output_sparsity)
 
 
 # Streams of the first five are zlib.crc32 of the function names they had (global_random, ...),
@@ -113,6 +119,16 @@ METHODS = {method.name: method for method in [
 global_magnitude, layerwise_magnitude, global_random, layerwise_random, structured = (
     METHODS[name] for name in ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random",
                                "structured"))
+
+
+def budget_amount(state: dict, kind: str, value: float) -> float:
+    """The fraction of the weights whose removal meets a budget within one weight: a
+    compression (total / nonzero over ALL parameters; biases stay) or a speedup (dense /
+    nonzero multiply-adds, one per weight kept)."""
+    weights = sum(state[f"{layer}.weight"].numel() for layer in layer_names(state))
+    total = sum(value.numel() for value in state.values())
+    kept = round(total / value - (total - weights)) if kind == "compression" else round(weights / value)
+    return (weights - kept) / weights
 
 
 def pooled_magnitudes(state):

@@ -50,6 +50,7 @@ class SweepSetup:
     batch_size: int = 0      # 0: full batch
     device: str = "cpu"
     max_output_sparsity: float = 1.0
+    exact_levels: frozenset = frozenset()  # levels a budget asked for: their totals are met exactly
     rounds: Rounds = Rounds()
     gradual: Gradual = Gradual()
     # One-shot masks per method name: one sort serves one-shot, fine-tune and the one-shot ticket.
@@ -69,12 +70,11 @@ class SweepSetup:
         gradient = self.gradient(weights) if method.needs == "gradient" else None
         per_seed = []
         for index, seed in enumerate(self.seeds):
-            amounts = self.amounts[index]
-            if level_indices is not None:
-                amounts = [amounts[level] for level in level_indices]
+            levels = level_indices if level_indices is not None else range(self.n_levels)
+            amounts = [self.amounts[index][level] for level in levels]
             per_seed.append(method(stacks.unstack(weights, index), amounts, self.rng(seed, method.stream),
                                    stacks.unstack(gradient, index) if gradient else None,
-                                   self.max_output_sparsity))
+                                   self.max_output_sparsity, [level in self.exact_levels for level in levels]))
         return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
 
     def round_masks(self, method, weights: dict, keep: dict, number: int) -> dict:

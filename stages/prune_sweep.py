@@ -11,7 +11,7 @@ from prunelab import aggregate, compute, stacks
 from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
-from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
+from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES, RoundRows
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
 from stages import UserError, run, schema
@@ -22,10 +22,22 @@ STRUCTURED_DIR = "data/structured"
 GROUPED_BY = ("method", "regime", "level_by", "level")
 
 
+BUDGETS = ("compression", "speedup")
+
+
 def levels_of(prune):
-    """(kind, value) per level: the dense level first, then amounts, then thresholds, ascending."""
+    """(kind, value) per level: the dense level first, then amounts, thresholds, compressions and
+    speedups, each ascending."""
     return ([("amount", 0.0)] + [("amount", a) for a in sorted(prune["amounts"]) if a != 0]
-            + [("threshold", t) for t in sorted(prune["thresholds"])])
+            + [("threshold", t) for t in sorted(prune["thresholds"])]
+            + [("compression", c) for c in sorted(prune.get("compressions", []))]
+            + [("speedup", s) for s in sorted(prune.get("speedups", []))])
+
+
+def level_amount(state, kind, value):
+    if kind == "amount":
+        return value
+    return amount_for_threshold(state, value) if kind == "threshold" else budget_amount(state, kind, value)
 
 
 def per_seed_levels(trained, levels):
@@ -33,9 +45,9 @@ def per_seed_levels(trained, levels):
     amounts, thresholds = [], []
     for index in range(stacks.size(trained)):
         state = stacks.unstack(trained, index)
-        amounts.append([value if kind == "amount" else amount_for_threshold(state, value) for kind, value in levels])
-        thresholds.append([value if kind == "threshold" else threshold_for_amount(state, value)
-                           for kind, value in levels])
+        amounts.append([level_amount(state, kind, value) for kind, value in levels])
+        thresholds.append([value if kind == "threshold" else threshold_for_amount(state, amount)
+                           for (kind, value), amount in zip(levels, amounts[-1])])
     return amounts, thresholds
 
 
@@ -71,8 +83,13 @@ def main():
     (x_train, y_train), (x_test, y_test) = load_splits()
     trained, seeds = load_stack("data/models.pt", x_test.shape[1])
     levels = levels_of(prune)
+    _, hidden, outputs = stacks.architecture(trained)
+    message = schema.budget_fits(prune, x_train.shape[1], hidden, outputs)
+    if message:
+        raise UserError(f"{schema.PARAMS_FILE}: {message}")
     amounts, thresholds = per_seed_levels(trained, levels)
     setup = sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
+    setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
     rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test)]
     dense, _ = stacks.evaluate(trained, x_test, y_test)
@@ -94,9 +111,11 @@ def sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
     before anything is written."""
     rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
                     prune["rewind_epoch"])
-    setup = SweepSetup(trained, seeds, amounts, x_train, y_train, Training(prune["finetune_epochs"], prune["finetune_lr"]),
-                       Training(train["epochs"], train["lr"]), prune["seed"], train["batch_size"], device,
-                       prune["max_output_sparsity"], rounds, Gradual(prune["gradual_epochs"], prune["gradual_every"]))
+    setup = SweepSetup(trained, seeds, amounts, x_train, y_train,
+                       finetune=Training(prune["finetune_epochs"], prune["finetune_lr"]),
+                       retrain=Training(train["epochs"], train["lr"]), random_seed=prune["seed"],
+                       batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
+                       rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]))
     message = schema.gradual_fits(prune, train["batch_size"], len(x_train))
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")

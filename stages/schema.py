@@ -108,6 +108,16 @@ SCHEMA = {
                     "seed of the random methods and of the lottery control's re-initialisation"),
         "tolerance": Key(0.01, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                          "accuracy drop from dense (absolute) still counted as unharmed"),
+        "compressions": Key([], lambda v: v >= 1, "a list of distinct numbers >= 1",
+                            "levels as budgets (Blalock et al.): total / nonzero parameters, all of them; each turned "
+                            "per method and model into the removal that reaches it within one weight",
+                            shown="[] (none)", item_expected="a number >= 1", min_items=0),
+        "speedups": Key([], lambda v: v >= 1, "a list of distinct numbers >= 1",
+                        "levels as budgets: dense / nonzero multiply-adds (the weights kept), within one weight",
+                        shown="[] (none)", item_expected="a number >= 1", min_items=0),
+        "dense_budget": Key(False, lambda v: True, "true or false",
+                            "also train the dense model for the extra epochs each training regime adds at each level "
+                            "(rows dense-budget-REGIME) and report gain_over_dense_budget"),
         "max_output_sparsity": Key(1.0, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                                    "unstructured methods never make the output layer sparser than this; the "
                                    "removals it refuses come from the other layers (1.0: no guard; LAMP's Unif+: 0.8)"),
@@ -179,8 +189,9 @@ def _seeds_fit(section, given):
 
 
 def _some_level(section, given):
-    if not section["amounts"] and not section["thresholds"]:
-        return "prune.amounts and prune.thresholds are both empty; expected at least one level"
+    if not any(section[name] for name in ("amounts", "thresholds", "compressions", "speedups")):
+        return ("prune.amounts and prune.thresholds are both empty; expected at least one level (or a budget: "
+                "prune.compressions, prune.speedups)")
     return None
 
 
@@ -191,6 +202,26 @@ def gradual_fits(prune, batch_size, train_samples):
     if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
         return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
                 "training (prune.gradual_epochs x minibatches per epoch)")
+    return None
+
+
+def budget_fits(prune, features, hidden_sizes, outputs):
+    """An error message when a budget level asks for more than a mask can give, else None: at
+    least one weight stays (biases are never pruned by the weight methods)."""
+    widths = [features, *hidden_sizes, outputs]
+    weights = sum(a * b for a, b in zip(widths, widths[1:]))
+    biases = sum(widths[1:])
+    if (prune["compressions"] or prune["speedups"]) and "structured" in prune["methods"]:
+        return ("prune.methods lists structured with budget levels (prune.compressions, prune.speedups); expected "
+                "weight methods only: a neuron is many weights, no neuron count meets a budget within one weight")
+    for index, value in enumerate(prune["compressions"]):
+        if (weights + biases) / value - biases < 1:
+            return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "
+                    f"for {features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight and every bias left)")
+    for index, value in enumerate(prune["speedups"]):
+        if weights / value < 1:
+            return (f"prune.speedups[{index}] = {value}: expected at most {weights} for "
+                    f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight left of {weights})")
     return None
 
 

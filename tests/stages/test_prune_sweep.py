@@ -153,3 +153,38 @@ def test_gradual_every_past_its_steps_is_a_one_line_error_before_anything_is_wri
     with pytest.raises(UserError, match=r"^params.yaml: prune.gradual_every = 3: expected at most the 2 steps"):
         prune_sweep.main()
     assert not Path("metrics/prune_sweep.csv").exists()
+
+
+def test_budget_levels_meet_their_compression_and_speedup_within_one_weight(trained):
+    set_prune(amounts=[], compressions=[2, 5.5], speedups=[3, 40], methods=["global-magnitude", "layerwise-magnitude",
+                                                                          "lamp", "erk-random"], regimes=["one-shot"])
+    prune_sweep.main()
+    table = [row for row in rows() if row["level_by"] != "amount"]
+    assert len(table) == 4 * 3 * 4
+    weights = 6 * 16 + 16  # Net(6, 16)
+    for row in table:
+        total, nonzero = int(row["total_params"]), int(row["nonzero_params"])
+        kept = int(row["fc1_nonzero_weights"]) + int(row["fc2_nonzero_weights"])
+        target = float(row["level"])
+        if row["level_by"] == "compression":
+            assert abs(nonzero - total / target) <= 1, row
+            assert abs(float(row["compression"]) - target) <= target * 1.0 / nonzero + 1e-6
+        else:
+            assert row["level_by"] == "speedup" and abs(kept - weights / target) <= 1, row
+        assert float(row["amount"]) == round((weights - kept) / weights, 6)  # the fraction it removed, recorded
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"compressions": [0.5]}, r"prune.compressions\[0\] = 0.5: expected a number >= 1$"),
+    ({"speedups": [2, 0]}, r"prune.speedups\[1\] = 0: expected a number >= 1$"),
+    ({"compressions": [2, 1000]}, r"prune.compressions\[1\] = 1000.0: expected at most 7.16667 for 6-16-1 "
+                                  r"\(one weight and every bias left\)$"),
+    ({"speedups": [113]}, r"prune.speedups\[0\] = 113.0: expected at most 112 for 6-16-1 \(one weight left of 112\)$"),
+    ({"speedups": [2], "methods": ["structured"]}, r"prune.methods lists structured with budget levels"),
+    ({"iterative_rate": 1.0}, r"prune.iterative_rate = 1.0: expected a number in \(0, 1\)$"),
+])
+def test_bad_budgets_and_rates_are_one_line_errors_before_anything_is_written(trained, values, message):
+    set_prune(**values)
+    with pytest.raises(UserError, match=rf"^params.yaml: {message}"):
+        prune_sweep.main()
+    assert not Path("metrics/prune_sweep.csv").exists()
