@@ -52,16 +52,37 @@ def seed_summary(rows, dense, tolerance):
     }
 
 
-def summary(rows, dense_by_seed, tolerance):
-    """metrics/prune.json: per method and regime, mean and std over seeds of each summary."""
+def budget_gain(curve, control):
+    """(the dense control's accuracy at a seed's highest level, the regime's gain over it)."""
+    highest = max(curve, key=lambda row: row["amount"])
+    same = next(row for row in control if all(row[key] == highest[key] for key in LEVEL_KEYS if key in row))
+    return same["accuracy"], highest["accuracy"] - same["accuracy"]
+
+
+LEVEL_KEYS = ("level_by", "level", "round")
+
+
+def summary(rows, dense_by_seed, tolerance, control_prefix="dense-budget-"):
+    """metrics/prune.json: per method and regime, mean and std over seeds of each summary; with
+    a regime's equal-budget dense control in the rows (regime control_prefix + name), also that
+    control's accuracy and the regime's gain over it at the highest level."""
     dense_mean, dense_std = mean_std(list(dense_by_seed.values()))
     result = {"tolerance": tolerance, "seeds": len(dense_by_seed),
               "dense_accuracy_mean": dense_mean, "dense_accuracy_std": dense_std,
               "max_amount": max(row["amount"] for row in rows)}
-    for (method, regime), members in group(rows, ("method", "regime")).items():
-        per_seed = [seed_summary(curve, dense_by_seed[seed], tolerance)
-                    for (seed,), curve in group(members, ("seed",)).items()]
+    groups = group(rows, ("method", "regime"))
+    for (method, regime), members in groups.items():
+        if regime.startswith(control_prefix):
+            continue
+        curves = group(members, ("seed",))
+        per_seed = [seed_summary(curve, dense_by_seed[seed], tolerance) for (seed,), curve in curves.items()]
         entry = result.setdefault(method, {}).setdefault(regime, {})
         for name in SUMMARIES:
             entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([one[name] for one in per_seed])
+        control = groups.get((method, control_prefix + regime))
+        if control:
+            by_seed = group(control, ("seed",))
+            pairs = [budget_gain(curve, by_seed[seed]) for seed, curve in curves.items()]
+            for index, name in enumerate(("dense_budget_accuracy", "gain_over_dense_budget")):
+                entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([pair[index] for pair in pairs])
     return result

@@ -6,8 +6,6 @@ recomputed from the weights as they are at that step; what was removed stays rem
 Every (seed, level) trains in one seed-major stack, as fine-tune does; the hook (fit.train's)
 finds each model's own target, so a model's masks do not depend on its stack.
 """
-import math
-
 from prunelab import fit, stacks
 from prunelab.schedules import cubic
 from prunelab.sweep_setup import SweepSetup
@@ -15,8 +13,7 @@ from prunelab.sweep_setup import SweepSetup
 
 def updates(setup: SweepSetup) -> tuple:
     """(steps of the gradual training, mask updates along the schedule)."""
-    rows = min(setup.batch_size or len(setup.x_train), len(setup.x_train))
-    steps = setup.gradual.epochs * math.ceil(len(setup.x_train) / rows)
+    steps = setup.gradual.epochs * setup.steps_per_epoch
     return steps, steps // setup.gradual.every
 
 

@@ -110,5 +110,11 @@ class SweepSetup:
         return stacks.init_stack(control_seeds, *stacks.architecture(self.trained))
 
     @property
+    def steps_per_epoch(self) -> int:
+        """Adam steps in one epoch: one full batch, or the minibatches."""
+        rows = min(self.batch_size or len(self.x_train), len(self.x_train))
+        return -(-len(self.x_train) // rows)
+
+    @property
     def n_levels(self) -> int:
         return len(self.amounts[0])

@@ -8,6 +8,7 @@ counts are over ALL parameters.
 from pathlib import Path
 
 from prunelab import aggregate, compute, stacks
+from prunelab.controls import CONTROL_PREFIX, dense_control, extra_training
 from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
@@ -51,28 +52,45 @@ def per_seed_levels(trained, levels):
     return amounts, thresholds
 
 
-def sweep(setup, thresholds, levels, methods, regimes, x_test, y_test):
+def sweep(setup, thresholds, levels, methods, regimes, x_test, y_test, dense_budget=False):
     rows = []
     pairs = [(method, regime) for method in methods for regime in regimes]
+    controls = {}  # (schedule, multiples) -> the dense control's stack: the same for every method
     for method, regime in progress(pairs, "prune-sweep", unit="method-regime"):
         for name, result in REGIMES[regime](setup, METHODS[method]).items():
-            weights = result.weights if isinstance(result, RoundRows) else result
-            accuracies, losses = stacks.evaluate(weights, x_test, y_test)
-            for index, cost in enumerate(reports(weights)):
-                if isinstance(result, RoundRows):
-                    model, number = divmod(index, result.count)
-                    fraction = result.removed[number]
-                    level = {"level_by": "round", "level": fraction, "round": number, "amount": fraction,
-                             "threshold": threshold_for_amount(stacks.unstack(setup.trained, model), fraction)}
-                else:
-                    model, number = divmod(index, len(levels))
-                    level = {"level_by": levels[number][0], "level": levels[number][1], "round": "",
-                             "amount": setup.amounts[model][number], "threshold": thresholds[model][number]}
-                rows.append({"method": method, "regime": name, "seed": setup.seeds[model], **level,
-                             **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
+            rows += result_rows(setup, method, name, result, levels, thresholds, x_test, y_test)
+            extra = extra_training(setup, name) if dense_budget else None
+            if extra:
+                schedule, per_round = extra
+                multiples = list(range(result.count)) if per_round else [1] * len(levels)
+                key = (schedule, tuple(multiples))
+                if key not in controls:
+                    controls[key] = dense_control(setup, schedule, multiples)
+                control = RoundRows(controls[key], result.removed) if per_round else controls[key]
+                rows += result_rows(setup, method, CONTROL_PREFIX + name, control, levels, thresholds, x_test, y_test)
     # A `round` column only when a regime pruned in rounds: the default sweep's CSV stays as it was.
     with_rounds = any(row["round"] != "" for row in rows)
     return rows if with_rounds else [{key: value for key, value in row.items() if key != "round"} for row in rows]
+
+
+def result_rows(setup, method, name, result, levels, thresholds, x_test, y_test):
+    """One row per model of a regime's result (a stack of levels, or RoundRows)."""
+    rows = []
+    weights = result.weights if isinstance(result, RoundRows) else result
+    accuracies, losses = stacks.evaluate(weights, x_test, y_test)
+    for index, cost in enumerate(reports(weights)):
+        if isinstance(result, RoundRows):
+            model, number = divmod(index, result.count)
+            fraction = result.removed[number]
+            level = {"level_by": "round", "level": fraction, "round": number, "amount": fraction,
+                     "threshold": threshold_for_amount(stacks.unstack(setup.trained, model), fraction)}
+        else:
+            model, number = divmod(index, len(levels))
+            level = {"level_by": levels[number][0], "level": levels[number][1], "round": "",
+                     "amount": setup.amounts[model][number], "threshold": thresholds[model][number]}
+        rows.append({"method": method, "regime": name, "seed": setup.seeds[model], **level,
+                     **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
+    return rows
 
 
 def main():
@@ -91,7 +109,7 @@ def main():
     setup = sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
     setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
     rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
-                                          x_test, y_test)]
+                                          x_test, y_test, prune["dense_budget"])]
     dense, _ = stacks.evaluate(trained, x_test, y_test)
     grouped = GROUPED_BY + (("round",) if "round" in rows[0] else ())
     numeric = [column for column in rows[0] if column not in grouped and column != "seed"]

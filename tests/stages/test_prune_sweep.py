@@ -188,3 +188,29 @@ def test_bad_budgets_and_rates_are_one_line_errors_before_anything_is_written(tr
     with pytest.raises(UserError, match=rf"^params.yaml: {message}"):
         prune_sweep.main()
     assert not Path("metrics/prune_sweep.csv").exists()
+
+
+def test_the_dense_budget_control_rows_and_the_gain_over_them(trained):
+    set_prune(amounts=[0.5, 0.9], methods=["global-magnitude"], regimes=["one-shot", "fine-tune", "iterative"],
+              finetune_epochs=2, iterative_rate=0.5, dense_budget=True)
+    prune_sweep.main()
+    table = rows()
+    assert sorted({row["regime"] for row in table}) == ["dense-budget-fine-tune", "dense-budget-iterative",
+                                                        "fine-tune", "iterative", "one-shot"]
+    for row in table:
+        if row["regime"].startswith("dense-budget-"):
+            assert float(row["sparsity"]) == 0.0
+    control = [row for row in table if row["regime"] == "dense-budget-iterative" and row["seed"] == "0"]
+    assert [row["round"] for row in control] == ["0", "1", "2", "3", "4"]  # 50 % a round: 93.75 % after 4
+    assert len({row["accuracy"] + row["loss"] for row in control[1:]}) > 1  # more training each round
+    summary = json.loads(Path("metrics/prune.json").read_text())["global-magnitude"]
+    assert "gain_over_dense_budget_mean" not in summary["one-shot"] and "dense-budget-fine-tune" not in summary
+    for regime in ("fine-tune", "iterative"):
+        gains = []
+        for seed in ("0", "1", "2"):
+            mine = [row for row in table if row["regime"] == regime and row["seed"] == seed]
+            top = max(mine, key=lambda row: float(row["amount"]))
+            same = next(row for row in table if row["regime"] == f"dense-budget-{regime}" and row["seed"] == seed
+                        and row["level"] == top["level"])
+            gains.append(float(top["accuracy"]) - float(same["accuracy"]))
+        assert summary[regime]["gain_over_dense_budget_mean"] == pytest.approx(sum(gains) / 3, abs=1e-6)
