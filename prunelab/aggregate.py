@@ -8,6 +8,8 @@ import numpy as np
 
 # Accuracies are ratios of counts; this absorbs float error in `dense - tolerance`.
 EPS = 1e-9
+# Rows of a regime's equal-budget dense control (prunelab/controls.py) carry this before its name.
+CONTROL_PREFIX = "dense-budget-"
 SUMMARIES = ("max_sparsity_within_tolerance", "compression_within_tolerance", "auc", "accuracy_at_max_level")
 
 
@@ -62,7 +64,7 @@ def budget_gain(curve, control):
 LEVEL_KEYS = ("level_by", "level", "round")
 
 
-def summary(rows, dense_by_seed, tolerance, control_prefix="dense-budget-"):
+def summary(rows, dense_by_seed, tolerance, control_prefix=CONTROL_PREFIX):
     """metrics/prune.json: per method and regime, mean and std over seeds of each summary; with
     a regime's equal-budget dense control in the rows (regime control_prefix + name), also that
     control's accuracy and the regime's gain over it at the highest level."""

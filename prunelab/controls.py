@@ -8,9 +8,8 @@ a fresh Adam, as the regime does, and one run gives every round's control (train
 same whatever its length, so round r's control is that run's weights after r schedules).
 """
 from prunelab import stacks
+from prunelab.aggregate import CONTROL_PREFIX  # noqa: F401 (the sweep names control rows with it)
 from prunelab.sweep_setup import SweepSetup, Training
-
-CONTROL_PREFIX = "dense-budget-"
 
 
 def extra_training(setup: SweepSetup, name: str):

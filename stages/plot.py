@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from prunelab.aggregate import group
+from prunelab.aggregate import CONTROL_PREFIX, group
 from stages import run, schema
 from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
 
@@ -21,6 +21,7 @@ LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
 LEVEL_LABEL = "pruning level: fraction removed (amount)"
 SPARSITY_TICKS = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
+CONTROL_LABEL = "(dense, equal budget)"
 
 
 def _high_level_scale(axes):
@@ -34,7 +35,8 @@ def _band(axes, rows, label, x="sparsity_mean", y="accuracy"):
     xs = np.array([row[x] for row in rows])
     mean = np.array([row[f"{y}_mean"] for row in rows])
     std = np.array([row[f"{y}_std"] for row in rows])
-    line, = axes.plot(xs, mean, marker=".", label=label)
+    dashed = {"linestyle": "--"} if label.endswith(CONTROL_LABEL) else {}  # the dense control: a dashed line
+    line, = axes.plot(xs, mean, marker=".", label=label, **dashed)
     axes.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
@@ -53,10 +55,29 @@ def _panels(count, size):
     return figure, np.atleast_1d(figure.subplots(1, count, sharey=True))
 
 
+def placed_controls(sweep, panel):
+    """The sweep with each equal-budget dense control row (dense, sparsity 0) moved to its
+    regime's panel and to the sparsity of the regime's row at the same level, so that it draws
+    as a line beside the regime's curve."""
+    paired = {(row["method"], row["regime"], row["level_by"], row["level"]): row for row in sweep}
+    placed = []
+    for row in sweep:
+        if row["regime"].startswith(CONTROL_PREFIX):
+            regime = row["regime"].removeprefix(CONTROL_PREFIX)
+            twin = paired[row["method"], regime, row["level_by"], row["level"]]
+            if panel == "regime":
+                row = {**row, "regime": regime, "method": f"{row['method']} {CONTROL_LABEL}"}
+            else:
+                row = {**row, "regime": f"{regime} {CONTROL_LABEL}"}
+            row["sparsity_mean"] = twin["sparsity_mean"]
+        placed.append(row)
+    return placed
+
+
 def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Test accuracy vs sparsity"):
     """One panel per value of `panel`, a band per value of `line`: methods overlaid per regime,
     or (panel="method", line="regime") regimes compared per method."""
-    by_panel = group(sweep, (panel,))
+    by_panel = group(placed_controls(sweep, panel), (panel,))
     figure, panels = _panels(len(by_panel), size)
     for axes, ((name,), rows) in zip(panels, by_panel.items()):
         _dense_line(axes, dense)
