@@ -102,7 +102,7 @@ SCHEMA = {
                        "what happens around pruning", item_type=str,
                        item_expected=lambda: f"one of {', '.join(registry('regimes', 'REGIMES'))}"),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
-                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative step)"),
+                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative round)"),
         "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)",
                     "seed of the random methods and of the lottery control's re-initialisation"),
