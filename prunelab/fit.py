@@ -211,22 +211,3 @@ def train(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None,
         parts = parallel_map(one, range(0, models, step))
     return {key: torch.cat([trained[key] for trained in parts]) for key in weights}
 
-
-def loss_gradient(weights, x, y, batch_size=0, order_seeds=None):
-    """The gradient of each model's mean training loss at its weights (a stack, same keys):
-    full batch, or with a batch size the mean over one epoch's minibatches in the model's own
-    order (the order of an epoch 0, which training never uses). For the gradient scores."""
-    params = {key: value.contiguous() for key, value in weights.items()}
-    seeds = order_seeds if order_seeds is not None else [0] * size(params)
-    total = {key: torch.zeros_like(value) for key, value in params.items()}
-    grads = {key: torch.empty_like(value) for key, value in params.items()}
-    buffers = {}
-    parts = batches(len(x), batch_size, seeds, 0, x.device)
-    for rows in parts:
-        if rows is None:
-            gradients(params, x, y[None], grads, buffers)
-        else:
-            gradients(params, gather(x, rows, buffers, "x"), gather(y, rows, buffers, "y"), grads, buffers)
-        for key in total:
-            total[key] += grads[key]
-    return {key: value / len(parts) for key, value in total.items()}

@@ -6,9 +6,9 @@ recomputed from the weights as they are at that step; what was removed stays rem
 Every (seed, level) trains in one seed-major stack, as fine-tune does; the hook (fit.train's)
 finds each model's own target, so a model's masks do not depend on its stack.
 """
-from prunelab import fit, stacks
+from prunelab import stacks
 from prunelab.schedules import cubic
-from prunelab.sweep_setup import SweepSetup
+from prunelab.sweep_setup import SweepSetup, loss_gradient
 
 
 def updates(setup: SweepSetup) -> tuple:
@@ -29,10 +29,10 @@ def gradual(setup: SweepSetup, method) -> dict:
     def hook(step, params, first):
         models = stacks.size(params)
         gradient = None
-        if method.needs == "gradient":
-            gradient = fit.loss_gradient({key: value for key, value in params.items()}, setup.x_train.to(params["fc1.weight"].device),
-                                         setup.y_train.to(params["fc1.weight"].device), setup.batch_size,
-                                         order[first:first + models])
+        if method.needs == "gradient":  # at the weights as they are at this step
+            device = params["fc1.weight"].device
+            gradient = loss_gradient(params, setup.x_train.to(device), setup.y_train.to(device), setup.batch_size,
+                                     order[first:first + models])
         out = []
         for offset in range(models):
             index = first + offset
@@ -41,9 +41,9 @@ def gradual(setup: SweepSetup, method) -> dict:
             target = cubic(0.0, setup.amounts[seed_index][level], step, 0, setup.gradual.every, n)
             keep = held.get(index)
             rng = setup.rng(setup.seeds[seed_index], method.stream, level, step)
-            masks = method.masks(state, [method.level_counts(state, target, level in setup.exact_levels)], rng,
-                                 {key: value[offset].cpu() for key, value in gradient.items()} if gradient else None,
-                                 keep, setup.max_output_sparsity)
+            counts = [method.level_counts(state, target, level in setup.exact_levels)]
+            own = {key: value[offset].cpu() for key, value in gradient.items()} if gradient else None
+            masks = method.masks(state, counts, rng, own, keep, setup.max_output_sparsity)
             held[index] = {key: value[0] for key, value in masks.items()}
             out.append(held[index])
         return {key: stacks.stack(out)[key].to(params["fc1.weight"].device) for key in params}

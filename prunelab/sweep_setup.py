@@ -14,6 +14,27 @@ import torch
 from prunelab import fit, stacks
 
 
+def loss_gradient(weights: dict, x: torch.Tensor, y: torch.Tensor, batch_size: int = 0,
+                  order_seeds: Optional[list] = None) -> dict:
+    """The gradient of each model's mean training loss at its weights (a stack, same keys):
+    full batch, or with a batch size the mean over one epoch's minibatches in the model's own
+    order (the order of an epoch 0, which training never uses). For the gradient scores."""
+    params = {key: value.contiguous() for key, value in weights.items()}
+    seeds = order_seeds if order_seeds is not None else [0] * stacks.size(params)
+    total = {key: torch.zeros_like(value) for key, value in params.items()}
+    grads = {key: torch.empty_like(value) for key, value in params.items()}
+    buffers = {}
+    parts = fit.batches(len(x), batch_size, seeds, 0, x.device)
+    for rows in parts:
+        if rows is None:
+            fit.gradients(params, x, y[None], grads, buffers)
+        else:
+            fit.gradients(params, fit.gather(x, rows, buffers, "x"), fit.gather(y, rows, buffers, "y"), grads, buffers)
+        for key in total:
+            total[key] += grads[key]
+    return {key: value / len(parts) for key, value in total.items()}
+
+
 @dataclass(frozen=True)
 class Training:
     """One training schedule: Adam for `epochs` at `lr`."""
@@ -63,7 +84,7 @@ class SweepSetup:
     def gradient(self, weights: dict, order: Optional[list] = None) -> Optional[dict]:
         """The training loss's gradient at every model of a stack (for the gradient scores)."""
         order = order if order is not None else self.order(weights)
-        return fit.loss_gradient(weights, self.x_train, self.y_train, self.batch_size, order)
+        return loss_gradient(weights, self.x_train, self.y_train, self.batch_size, order)
 
     def masks(self, method, weights: dict, level_indices: Optional[list] = None) -> dict:
         """Masks of every (seed, level) of a stack with one model per seed, seed-major."""

@@ -13,6 +13,7 @@ from prunelab import fit, scores, stacks
 from prunelab.masks import keep_highest
 from prunelab.model import Net
 from prunelab.pruning import METHODS
+from prunelab.sweep_setup import loss_gradient
 from tests.prunelab.test_pruning import SWEEP, hand_state, trained_like
 
 WEIGHTS = ("fc1.weight", "fc2.weight")
@@ -76,7 +77,7 @@ def test_loss_gradient_is_autograds(batch_size):
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(30, 3, generator=generator)
     y = (x[:, :1] > 0).float()
-    got = fit.loss_gradient(stacks.stack([state]), x, y, batch_size, [11])
+    got = loss_gradient(stacks.stack([state]), x, y, batch_size, [11])
     if batch_size:  # the mean over the minibatches of an epoch 0 in the model's order
         rows_list = [rows[0] for rows in fit.batches(30, batch_size, [11], 0)]
     else:
