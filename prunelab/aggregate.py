@@ -41,8 +41,7 @@ def group_stats(rows, keys, columns):
 
 def seed_summary(rows, dense, tolerance):
     """The summaries of one seed's curve (one method and regime); `dense` is its trained accuracy."""
-    within = max((row for row in rows if row["accuracy"] >= dense - tolerance - EPS),
-                 key=lambda row: row["sparsity"], default=None)
+    within = within_tolerance(rows, dense, tolerance)
     by_sparsity = sorted(rows, key=lambda row: row["sparsity"])
     highest = max(rows, key=lambda row: row["amount"])
     return {
@@ -54,11 +53,18 @@ def seed_summary(rows, dense, tolerance):
     }
 
 
-def budget_gain(curve, control):
-    """(the dense control's accuracy at a seed's highest level, the regime's gain over it)."""
-    highest = max(curve, key=lambda row: row["amount"])
-    same = next(row for row in control if all(row[key] == highest[key] for key in LEVEL_KEYS if key in row))
-    return same["accuracy"], highest["accuracy"] - same["accuracy"]
+def within_tolerance(rows, dense, tolerance):
+    """The sparsest row whose accuracy stays within tolerance of dense, or None."""
+    return max((row for row in rows if row["accuracy"] >= dense - tolerance - EPS),
+               key=lambda row: row["sparsity"], default=None)
+
+
+def budget_gain(curve, control, dense, tolerance):
+    """At a seed's sparsest level within tolerance (its densest level when none is), (the
+    dense control's accuracy there, the regime's accuracy minus it)."""
+    level = within_tolerance(curve, dense, tolerance) or min(curve, key=lambda row: row["sparsity"])
+    same = next(row for row in control if all(row[key] == level[key] for key in LEVEL_KEYS if key in row))
+    return same["accuracy"], level["accuracy"] - same["accuracy"]
 
 
 LEVEL_KEYS = ("level_by", "level", "round")
@@ -67,7 +73,7 @@ LEVEL_KEYS = ("level_by", "level", "round")
 def summary(rows, dense_by_seed, tolerance, control_prefix=CONTROL_PREFIX):
     """metrics/prune.json: per method and regime, mean and std over seeds of each summary; with
     a regime's equal-budget dense control in the rows (regime control_prefix + name), also that
-    control's accuracy and the regime's gain over it at the highest level."""
+    control's accuracy and the regime's gain over it at the sparsest level within tolerance."""
     dense_mean, dense_std = mean_std(list(dense_by_seed.values()))
     result = {"tolerance": tolerance, "seeds": len(dense_by_seed),
               "dense_accuracy_mean": dense_mean, "dense_accuracy_std": dense_std,
@@ -84,7 +90,7 @@ def summary(rows, dense_by_seed, tolerance, control_prefix=CONTROL_PREFIX):
         control = groups.get((method, control_prefix + regime))
         if control:
             by_seed = group(control, ("seed",))
-            pairs = [budget_gain(curve, by_seed[seed]) for seed, curve in curves.items()]
+            pairs = [budget_gain(curve, by_seed[seed], dense_by_seed[seed[0]], tolerance) for seed, curve in curves.items()]
             for index, name in enumerate(("dense_budget_accuracy", "gain_over_dense_budget")):
                 entry[f"{name}_mean"], entry[f"{name}_std"] = mean_std([pair[index] for pair in pairs])
     return result
