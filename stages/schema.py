@@ -211,9 +211,12 @@ def budget_fits(prune, features, hidden_sizes, outputs):
     widths = [features, *hidden_sizes, outputs]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
     biases = sum(widths[1:])
-    if (prune["compressions"] or prune["speedups"]) and "structured" in prune["methods"]:
-        return ("prune.methods lists structured with budget levels (prune.compressions, prune.speedups); expected "
-                "weight methods only: a neuron is many weights, no neuron count meets a budget within one weight")
+    methods = importlib.import_module("prunelab.pruning").METHODS
+    neurons = [name for name in prune["methods"] if methods[name].unit == "neurons"]
+    if (prune["compressions"] or prune["speedups"]) and neurons:
+        return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
+                "prune.speedups); expected weight methods only: a neuron is many weights, no neuron count meets "
+                "a budget within one weight")
     for index, value in enumerate(prune["compressions"]):
         if (weights + biases) / value - biases < 1:
             return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "

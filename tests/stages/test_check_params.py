@@ -268,3 +268,18 @@ def test_a_missing_csv_is_named(tmp_path, monkeypatch):
     result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
                             env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert result.stderr == "error: datasets/gone.csv: missing; expected a CSV file with a header row\n"
+
+
+@pytest.mark.parametrize("prune, message", [
+    ({"speedups": [6657]}, "prune.speedups[0] = 6657.0: expected at most 6656 for 25-256-1 (one weight left of 6656)"),
+    # 6913 parameters, 257 of them biases: 6913 / (257 + 1) = 26.7946.
+    ({"compressions": [27]}, "prune.compressions[0] = 27.0: expected at most 26.7946 for 25-256-1 (one weight and every "
+                             "bias left)"),
+])
+def test_a_budget_no_mask_meets_stops_check_params(tmp_path, prune, message):
+    params = given_defaults()
+    params["prune"].update(prune)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (1, f"error: params.yaml: {message}\n")

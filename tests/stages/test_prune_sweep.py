@@ -180,7 +180,7 @@ def test_budget_levels_meet_their_compression_and_speedup_within_one_weight(trai
     ({"compressions": [2, 1000]}, r"prune.compressions\[1\] = 1000.0: expected at most 7.16667 for 6-16-1 "
                                   r"\(one weight and every bias left\)$"),
     ({"speedups": [113]}, r"prune.speedups\[0\] = 113.0: expected at most 112 for 6-16-1 \(one weight left of 112\)$"),
-    ({"speedups": [2], "methods": ["structured"]}, r"prune.methods lists structured with budget levels"),
+    ({"speedups": [2], "methods": ["structured"]}, r"prune.methods lists structured \(it prunes neurons\) with budget levels"),
     ({"iterative_rate": 1.0}, r"prune.iterative_rate = 1.0: expected a number in \(0, 1\)$"),
 ])
 def test_bad_budgets_and_rates_are_one_line_errors_before_anything_is_written(trained, values, message):
