@@ -37,6 +37,7 @@ from prunelab.model import as_tensors  # noqa: E402
 from prunelab.numerics import PINNED  # noqa: E402
 from prunelab.pruning import METHODS  # noqa: E402
 from prunelab.regimes import REGIMES  # noqa: E402
+from prunelab.schedules import geometric_rounds  # noqa: E402
 from stages.artifacts import load_split  # noqa: E402
 from stages import paths  # noqa: E402
 
@@ -128,14 +129,35 @@ def training_rate(work, params, seeds, epochs=None, device="cpu"):
 
 
 def sweep_flops(params, train_samples, test_samples, features):
-    """Training and evaluation FLOPs of prune-sweep with every method and regime."""
+    """Training and evaluation FLOPs of prune-sweep with every method and regime: per method,
+    the model-epochs each regime trains (round regimes: the method's rounds, from
+    prunelab/schedules.py) and the models it evaluates."""
     prune, train = params["prune"], params["train"]
+    widths = [features, *params["model"]["hidden_sizes"], 1]
     weights = weights_of(params["model"]["hidden_sizes"], features)
-    models = train["repeats"] * (len([a for a in prune["amounts"] if a != 0]) + 1)
-    epochs_per_method = models * (prune["finetune_epochs"] * 2 + 2 * train["epochs"])  # fine-tune, iterative, lottery x 2
-    evaluated_per_method = models * 5  # one-shot, fine-tune, iterative, lottery-ticket, lottery-reinit
-    methods = len(prune["methods"])
-    return methods * (6 * train_samples * weights * epochs_per_method + 2 * test_samples * weights * evaluated_per_method)
+    seeds = train["repeats"]
+    models = seeds * (len([a for a in prune["amounts"] if a != 0]) + 1)
+    output_rate = prune["iterative_output_rate"] or prune["iterative_rate"] / 2
+    epochs = evaluated = 0
+    for name in prune["methods"]:
+        method = METHODS[name]
+        sizes = [a * b for a, b in zip(widths, widths[1:])] if method.unit == "weights" else widths[1:-1]
+        groups, rates = ([sum(sizes)], [prune["iterative_rate"]]) if method.pooled else (
+            sizes, [prune["iterative_rate"]] * (len(sizes) - 1) + [output_rate if method.unit == "weights" else prune["iterative_rate"]])
+        rounds = len(geometric_rounds(groups, rates, max(prune["amounts"]))) - 1
+        per_regime = {"one-shot": (0, 1), "fine-tune": (models * prune["finetune_epochs"], 1),
+                      "gradual": (models * prune["gradual_epochs"], 1),
+                      "lottery-one-shot": (2 * models * train["epochs"], 2),
+                      "iterative": (seeds * rounds * prune["finetune_epochs"], 1),
+                      "lr-rewind": (seeds * rounds * train["epochs"], 1),
+                      # the dense round 0, each round's ticket, and every round's control in one stack
+                      "lottery-ticket": (seeds * (1 + rounds + (rounds + 1)) * train["epochs"], 2)}
+        for regime in prune["regimes"]:
+            trained, results = per_regime[regime]
+            epochs += trained
+            level_based = regime in ("one-shot", "fine-tune", "gradual", "lottery-one-shot")
+            evaluated += results * (models if level_based else seeds * (rounds + 1))
+    return 6 * train_samples * weights * epochs + 2 * test_samples * weights * evaluated
 
 
 def main():

@@ -35,6 +35,7 @@ class Source:
     about: str                       # what it is, for the params table
     options: dict = field(default_factory=dict)  # name -> Option, in the order the params table shows them
     synthetic: bool = False          # built from its options alone: nothing to read, nothing to check but params
+    shape: Callable[[dict], tuple] = None  # synthetic: (samples, features, classes) from its options
     rules: tuple = ()                # checks across its options: each maps the values to an error message or None
     named_by: str = ""               # the option that names its input (a file), for error messages
 
@@ -143,7 +144,8 @@ _CSV_OPTIONS = {
 
 SOURCES = {
     "make_classification": Source(make_classification, "the seed's synthetic task", _SYNTHETIC_OPTIONS,
-                                  synthetic=True, rules=(_classes_fit_informative_features, _split_sizes_nonempty)),
+                                  synthetic=True, rules=(_classes_fit_informative_features, _split_sizes_nonempty),
+                                  shape=lambda v: (v["n_samples"], v["n_features"], v["n_classes"])),
     "breast_cancer": Source(_bundled("breast_cancer"), "bundled with scikit-learn, 569 x 30, 2 classes"),
     "digits": Source(_bundled("digits"), "bundled with scikit-learn, 1797 x 64, 10 classes"),
     "wine": Source(_bundled("wine"), "bundled with scikit-learn, 178 x 13, 3 classes"),

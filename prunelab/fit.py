@@ -143,11 +143,15 @@ def flat_copy(tensors, device, copy=True):
 
 
 def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None, after_epoch=None,
-                tick=lambda models: None):
+                tick=lambda models: None, every=0, hook=None):
     """Adam on BCE (one output) or cross-entropy for one stack; returns the trained weights.
 
     Masked weights are zero on entry and after every step, so pruned weights stay pruned and
-    the forward pass sees the masked model."""
+    the forward pass sees the masked model. hook(step, params), called after every `every`-th
+    step, may return new masks (the stack's keys): from then on they are held. The stated
+    choice for Adam: where a new mask is 0, both moments are zeroed with the weight, so a
+    pruned weight carries no momentum; one ever unmasked again restarts from zero moments
+    (the step count, and so the bias correction, goes on)."""
     device = x.device
     # Parameters, gradients, moments and masks each in one flat buffer (the dicts hold views):
     # Adam is then a few kernels on one tensor, not a few per layer.
@@ -155,6 +159,7 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
     flat_grads, grads = flat_copy(weights, device, copy=False)
     moments = ([torch.zeros_like(flat)], [torch.zeros_like(flat)])
     held = flat_copy({key: masks[key] for key in weights}, device)[0] if masks else None
+    first, second = moments[0][0], moments[1][0]
     if held is not None:
         flat.mul_(held)
     seeds = order_seeds if order_seeds is not None else [0] * size(params)
@@ -170,6 +175,12 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
             adam_step([flat], [flat_grads], moments, step, lr)
             if held is not None:
                 flat.mul_(held)
+            if hook is not None and step % every == 0:
+                new = hook(step, params)
+                if new is not None:
+                    held = flat_copy({key: new[key] for key in weights}, device)[0]
+                    for tensor in (flat, first, second):
+                        tensor.mul_(held)
             tick(size(params))
         if after_epoch:
             after_epoch(epoch, params)
@@ -177,10 +188,11 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
 
 
 def train(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None, after_epoch=None,
-          device="cpu", description="train"):
+          device="cpu", description="train", every=0, hook=None):
     """Train every model of a stack, as many per sub-stack as fit ACTIVATION_BUDGET, sub-stacks in
     parallel; on `device` (cpu or cuda), returned on the CPU. after_epoch sees the first
-    sub-stack only. order_seeds: one per model, its minibatch order (default 0 for all)."""
+    sub-stack only. order_seeds: one per model, its minibatch order (default 0 for all).
+    hook(step, params, first): as train_stack's, told the index of its sub-stack's first model."""
     models, rows = size(weights), min(batch_size or len(x), len(x))
     budget = ACTIVATION_BUDGET if torch.device(device).type == "cpu" else GPU_ACTIVATION_BUDGET
     step = models_per_task(rows, sum(architecture(weights)[1]), budget)
@@ -191,9 +203,11 @@ def train(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None,
         def one(start):
             sub = {key: value.to(device) for key, value in part(weights, start, start + step).items()}
             sub_masks = {key: value.to(device) for key, value in part(masks, start, start + step).items()} if masks else None
+            sub_hook = (lambda number, params: hook(number, params, start)) if hook is not None else None
             trained = train_stack(sub, x, y, epochs, lr, sub_masks, batch_size, seeds[start:start + step],
-                                  after_epoch if start == 0 else None, progress.update)
+                                  after_epoch if start == 0 else None, progress.update, every, sub_hook)
             return {key: value.cpu() for key, value in trained.items()}
 
         parts = parallel_map(one, range(0, models, step))
     return {key: torch.cat([trained[key] for trained in parts]) for key in weights}
+

@@ -17,11 +17,6 @@ def layer_names(state: Mapping[str, torch.Tensor]) -> list[str]:
     return sorted(names, key=lambda name: int(name[2:]))
 
 
-def outputs_for(classes: int) -> int:
-    """Two classes keep the seed's single sigmoid output; more get one output (logit) per class."""
-    return 1 if classes == 2 else classes
-
-
 class Net(nn.Module):
     """Linear -> ReLU -> ... -> Linear, then Sigmoid for one output (the seed's Net with hidden
     [256]); with one output per class it returns the logits (softmax is in the loss)."""

@@ -3,8 +3,13 @@
 Checking params (stage check-params) needs only the names, and loading torch to learn them
 cost about 4 s of every cold `dvc repro`. The records themselves are
 `prunelab.pruning.METHODS` and `prunelab.regimes.REGIMES`; tests/prunelab/test_names.py keeps
-these tuples equal to their keys, in order.
+these tuples equal to their keys, in order,
+and NEURON_METHODS to the records whose unit is neurons.
 """
 
-METHODS = ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random", "structured")
-REGIMES = ("one-shot", "fine-tune", "iterative", "lottery-ticket")
+METHODS = ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random", "structured", "lamp",
+           "global-gradient", "layerwise-gradient", "erk-random")
+# Those whose unit is whole neurons, not weights: no budget (prune.compressions, prune.speedups)
+# applies to them, which check-params says before anything runs.
+NEURON_METHODS = ("structured",)
+REGIMES = ("one-shot", "fine-tune", "iterative", "lottery-ticket", "gradual", "lr-rewind", "lottery-one-shot")

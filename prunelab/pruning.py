@@ -1,101 +1,138 @@
-"""Pruning methods: each maps one model's weights and a list of levels to one mask per level.
+"""Pruning methods: each a record (`Method`) in METHODS, mapping one model's weights and a list
+of levels to one mask per level.
 
-Interface: method(state, amounts, rng) -> masks. `state` is a plain state_dict of Net (any
-depth: every Linear layer's weights are pruned), `amounts` the fractions to remove (of the
-weights, or of each hidden layer's neurons for `structured`), `rng` a
-numpy Generator for the random methods. `masks` has the state's keys, each a 0/1 float tensor
-with a leading level dimension. One sort of the scores gives every level's mask. A new method
-is one function and one line in METHODS.
+A method is its score (prunelab/scores.py), whether the scores are ranked over all layers
+pooled or within each layer, its unit (weights, or hidden neurons), what it needs (the weights
+alone, or the gradient of the training loss too) and its random stream, a constant of the
+record so that renaming a function never changes a result. A level is a count of removals:
+`round(a * n)` of the pooled weights, or per layer (torch.nn.utils.prune's rounding). One sort
+of the scores gives every level's mask. `masks` have the state's keys, each a 0/1 float tensor
+with a leading level dimension. A new method is one registry line.
+
+The output guard (`max_output_sparsity`, LAMP's "Unif+" at 0.8) caps the last layer's removals
+at floor(m * its weights); the removals it refuses come from the other layers, so the level's
+total count is still met.
 """
 import math
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import torch
 
+from prunelab import scores
+from prunelab.masks import apportion, guard_layers, keep_highest, pooled_split, rank, removed_count  # noqa: F401 (sensitivity)
 from prunelab.model import layer_names
 
 
-def removed_count(amount, n):
-    # torch.nn.utils.prune's own rounding of a fractional amount.
-    return round(amount * n)
+@dataclass(frozen=True)
+class Method:
+    name: str
+    score: Callable          # (state, rng, gradient) -> {layer: scores}, prunelab/scores.py
+    pooled: bool             # ranked over all layers (global) or within each layer
+    stream: int              # its random stream: a constant, never derived from a name
+    unit: str = "weights"    # "weights", or "neurons" (whole hidden neurons, with their bias)
+    needs: str = "weights"   # "weights", or "gradient" (the training loss's, at the weights)
+
+    def sizes(self, state: dict) -> dict:
+        """What each group (layer) has to prune: its weights, or its neurons."""
+        if self.unit == "neurons":
+            names = layer_names(state)
+            return {layer: state[f"{layer}.weight"].shape[0] for layer in names[:-1]}
+        return {layer: state[f"{layer}.weight"].numel() for layer in layer_names(state)}
+
+    def level_counts(self, state: dict, amount: float, exact: bool = False):
+        """Removals at a fraction `amount`: one pooled count, or one per layer. `exact` (a budget's
+        level): per layer too, the total is round(amount * all weights), shared in proportion to
+        the layers' sizes (largest remainders), not each layer's own rounding."""
+        sizes = self.sizes(state)
+        total = removed_count(amount, sum(sizes.values()))
+        if self.pooled:
+            return total
+        if exact:
+            return apportion(total, sizes)
+        return {layer: removed_count(amount, size) for layer, size in sizes.items()}
+
+    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float):
+        """Removals after one iterative round from the masks `keep`: `rate` of the survivors
+        (pooled), or of each layer's (the last layer at `output_rate`)."""
+        removed = {layer: size - int(self._alive(keep, layer).sum()) for layer, size in self.sizes(state).items()}
+        sizes = self.sizes(state)
+        if self.pooled:
+            return sum(removed.values()) + round(rate * (sum(sizes.values()) - sum(removed.values())))
+        last = layer_names(state)[-1]
+        return {layer: removed[layer] + round((output_rate if layer == last else rate) * (sizes[layer] - removed[layer]))
+                for layer in sizes}
+
+    def _alive(self, keep, layer):
+        return (keep[f"{layer}.bias"] if self.unit == "neurons" else keep[f"{layer}.weight"]).reshape(-1) != 0
+
+    def masks(self, state: dict, counts: list, rng, gradient: Optional[dict] = None, keep: Optional[dict] = None,
+              max_output_sparsity: float = 1.0) -> dict:
+        """One mask per level from each level's counts (level_counts or round_counts). With
+        `keep`, what it removed stays removed (its scores go below all others)."""
+        flat = {layer: value.reshape(-1) for layer, value in self.score(state, rng, gradient).items()}
+        if keep is not None:
+            flat = {layer: torch.where(self._alive(keep, layer), value, -math.inf) for layer, value in flat.items()}
+        sizes = self.sizes(state)
+        last = layer_names(state)[-1]
+        cap = math.floor(max_output_sparsity * sizes[last]) if self.unit == "weights" and max_output_sparsity < 1 else None
+        if cap is not None and keep is not None:
+            cap = max(cap, sizes[last] - int(self._alive(keep, last).sum()))
+        if self.pooled:
+            split = pooled_split(flat, counts, cap)
+        else:
+            split = [guard_layers(level, sizes, cap) if cap is not None else level for level in counts]
+        masks = {key: torch.ones(len(counts), *value.shape) for key, value in state.items()}
+        for layer, values in flat.items():
+            removed = torch.tensor([level[layer] for level in split])
+            kept = (rank(values)[None, :] >= removed[:, None]).float()
+            if self.unit == "neurons":
+                following = layer_names(state)[layer_names(state).index(layer) + 1]
+                masks[f"{layer}.weight"] *= kept[:, :, None]
+                masks[f"{layer}.bias"] *= kept
+                masks[f"{following}.weight"] *= kept[:, None, :]
+            else:
+                masks[f"{layer}.weight"] = kept.reshape(len(counts), *state[f"{layer}.weight"].shape)
+        return masks
+
+    def __call__(self, state: dict, amounts: list, rng, gradient: Optional[dict] = None,
+                 max_output_sparsity: float = 1.0, exact: Optional[list] = None) -> dict:
+        """One mask per fraction removed in `amounts` (exact: per level, whether it is a budget's)."""
+        exact = exact or [False] * len(amounts)
+        return self.masks(state, [self.level_counts(state, amount, flag) for amount, flag in zip(amounts, exact)],
+                          rng, gradient, max_output_sparsity=max_output_sparsity)
 
 
-def keep_highest(scores, amounts):
-    """Masks (levels x scores.shape) that drop the round(a*n) lowest scores at each level a."""
-    flat = scores.reshape(-1)
-    rank = torch.empty(len(flat), dtype=torch.long)
-    rank[torch.argsort(flat, stable=True)] = torch.arange(len(flat))
-    counts = torch.tensor([removed_count(amount, len(flat)) for amount in amounts])
-    return (rank[None, :] >= counts[:, None]).float().reshape(len(amounts), *scores.shape)
+# Streams of the first five are zlib.crc32 of the function names they had (global_random, ...),
+# so their random draws, and every result, stay as they were; the others' are crc32 of theirs.
+METHODS = {method.name: method for method in [
+    Method("global-magnitude", scores.magnitude, pooled=True, stream=3917878936),
+    Method("layerwise-magnitude", scores.magnitude, pooled=False, stream=1578522784),
+    Method("global-random", scores.uniform, pooled=True, stream=4188721029),
+    Method("layerwise-random", scores.uniform, pooled=False, stream=3475204639),
+    Method("structured", scores.neuron_norms, pooled=False, stream=3631038621, unit="neurons"),
+    Method("lamp", scores.lamp, pooled=True, stream=2583122534),
+    Method("global-gradient", scores.saliency, pooled=True, stream=413380315, needs="gradient"),
+    Method("layerwise-gradient", scores.saliency, pooled=False, stream=900836773, needs="gradient"),
+    Method("erk-random", scores.erk, pooled=True, stream=4126413524),
+]}
+global_magnitude, layerwise_magnitude, global_random, layerwise_random, structured = (
+    METHODS[name] for name in ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random",
+                               "structured"))
 
 
-def _unstructured(state, scores, amounts, pooled):
-    """Weight masks from per-layer scores, ranked across all layers or within each; biases kept."""
-    layers = list(scores)
-    if pooled:
-        flat = keep_highest(torch.cat([scores[layer].reshape(-1) for layer in layers]), amounts)
-        parts = dict(zip(layers, torch.split(flat, [scores[layer].numel() for layer in layers], dim=1)))
-        layer_masks = {layer: parts[layer].reshape(len(amounts), *scores[layer].shape) for layer in layers}
-    else:
-        layer_masks = {layer: keep_highest(scores[layer], amounts) for layer in layers}
-    masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
-    masks.update({f"{layer}.weight": mask for layer, mask in layer_masks.items()})
-    return masks
-
-
-def _magnitudes(state):
-    return {layer: state[f"{layer}.weight"].abs() for layer in layer_names(state)}
-
-
-def _uniform(state, rng):
-    # Drawn layer by layer, input to output: the seed's two layers draw what they always drew.
-    return {layer: torch.from_numpy(rng.random(tuple(state[f"{layer}.weight"].shape))) for layer in layer_names(state)}
-
-
-def global_magnitude(state, amounts, rng):
-    """The seed's method: the smallest |w| pooled over every layer (torch's global L1)."""
-    return _unstructured(state, _magnitudes(state), amounts, pooled=True)
-
-
-def layerwise_magnitude(state, amounts, rng):
-    """The smallest |w| of each layer, every layer to the same fraction."""
-    return _unstructured(state, _magnitudes(state), amounts, pooled=False)
-
-
-def global_random(state, amounts, rng):
-    """Weights drawn at random from all layers pooled: the baseline."""
-    return _unstructured(state, _uniform(state, rng), amounts, pooled=True)
-
-
-def layerwise_random(state, amounts, rng):
-    """Weights drawn at random within each layer, every layer to the same fraction."""
-    return _unstructured(state, _uniform(state, rng), amounts, pooled=False)
-
-
-def structured(state, amounts, rng):
-    """Whole neurons of every hidden layer, each layer to the same fraction: those with the
-    smallest L2 norm of their in- and outgoing weights (of the trained net), with their bias."""
-    masks = {key: torch.ones(len(amounts), *value.shape) for key, value in state.items()}
-    names = layer_names(state)
-    for layer, following in zip(names, names[1:]):
-        norms = (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()
-        neurons = keep_highest(norms, amounts)  # levels x neurons of this layer
-        masks[f"{layer}.weight"] *= neurons[:, :, None]
-        masks[f"{layer}.bias"] *= neurons
-        masks[f"{following}.weight"] *= neurons[:, None, :]
-    return masks
-
-
-METHODS = {
-    "global-magnitude": global_magnitude,
-    "layerwise-magnitude": layerwise_magnitude,
-    "global-random": global_random,
-    "layerwise-random": layerwise_random,
-    "structured": structured,
-}
+def budget_amount(state: dict, kind: str, value: float) -> float:
+    """The fraction of the weights whose removal meets a budget within one weight: a
+    compression (total / nonzero over ALL parameters; biases stay) or a speedup (dense /
+    nonzero multiply-adds, one per weight kept)."""
+    weights = sum(state[f"{layer}.weight"].numel() for layer in layer_names(state))
+    total = sum(value.numel() for value in state.values())
+    kept = round(total / value - (total - weights)) if kind == "compression" else round(weights / value)
+    return (weights - kept) / weights
 
 
 def pooled_magnitudes(state):
-    return torch.cat([magnitude.reshape(-1) for magnitude in _magnitudes(state).values()])
+    return torch.cat([magnitude.reshape(-1) for magnitude in scores.magnitude(state, None).values()])
 
 
 def amount_for_threshold(state, threshold):

@@ -8,19 +8,34 @@ with a missing column, ...), and otherwise rewrites the same constant file, so a
 change reruns nothing else through it. It loads no torch: the schema knows the names of the
 methods and regimes from prunelab/names.py.
 """
+import math
+
 from prunelab.data import SOURCES, load_split
-from stages import paths, run
+from prunelab.shapes import outputs_for
+from stages import UserError, paths, run
 from stages.artifacts import write_bytes
-from stages.schema import read_params, validate
+from stages.params_file import PARAMS_FILE
+from stages.schema import budget_fits, gradual_fits, read_params, validate
 
 
 def main():
-    data = validate(read_params())["data"]
+    params = validate(read_params())
+    data = params["data"]
     # A file or bundled set is loaded and split, as generate-data will, to find what is wrong
     # with it. Synthetic data follows from params the schema has checked (split sizes and
     # classes included); building it here would only hold it in memory (2.4 GB at 1,000,000 x 100).
-    if not SOURCES[data["source"]].synthetic:
-        load_split(data)
+    record = SOURCES[data["source"]]
+    if record.synthetic:
+        samples, features, classes = record.shape(data)
+        train_samples = samples - math.ceil(data["test_size"] * samples)  # the split's own rounding
+    else:
+        x_train, x_test, y_train, y_test = load_split(data)
+        train_samples, features = len(x_train), x_train.shape[1]
+        classes = int(max(y_train.max(), y_test.max())) + 1
+    for message in (gradual_fits(params["prune"], params["train"]["batch_size"], train_samples),
+                    budget_fits(params["prune"], features, params["model"]["hidden_sizes"], outputs_for(classes))):
+        if message:
+            raise UserError(f"{PARAMS_FILE}: {message}")
     write_bytes(paths.PARAMS_OK, b"params.yaml passed stages/schema.py\n")
 
 

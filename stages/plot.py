@@ -8,7 +8,7 @@ import re
 
 from matplotlib.figure import Figure
 
-from prunelab.aggregate import group
+from prunelab.aggregate import CONTROL_PREFIX, group
 from prunelab.figures import band, finish, high_level_scale, panels
 from stages import paths, run, schema
 from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
@@ -18,21 +18,43 @@ SWEEP_COLUMNS = ("level", "total_params_mean", "sparsity_mean", "accuracy_mean",
 LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
 LEVEL_LABEL = "pruning level: fraction removed (amount)"
+CONTROL_LABEL = "(dense, equal budget)"
 
 
 def _band(axes, rows, label, x="sparsity_mean", y="accuracy"):
     rows = sorted(rows, key=lambda row: row[x])
-    band(axes, [row[x] for row in rows], [row[f"{y}_mean"] for row in rows], [row[f"{y}_std"] for row in rows], label)
+    dashed = {"linestyle": "--"} if label.endswith(CONTROL_LABEL) else {}  # the dense control: a dashed line
+    band(axes, [row[x] for row in rows], [row[f"{y}_mean"] for row in rows], [row[f"{y}_std"] for row in rows], label,
+         **dashed)
 
 
 def _dense_line(axes, dense):
     axes.axhline(dense, color="grey", linestyle="--", label="dense (mean)")
 
 
+def placed_controls(sweep, panel):
+    """The sweep with each equal-budget dense control row (dense, sparsity 0) moved to its
+    regime's panel and to the sparsity of the regime's row at the same level, so that it draws
+    as a line beside the regime's curve."""
+    paired = {(row["method"], row["regime"], row["level_by"], row["level"]): row for row in sweep}
+    placed = []
+    for row in sweep:
+        if row["regime"].startswith(CONTROL_PREFIX):
+            regime = row["regime"].removeprefix(CONTROL_PREFIX)
+            twin = paired[row["method"], regime, row["level_by"], row["level"]]
+            if panel == "regime":
+                row = {**row, "regime": regime, "method": f"{row['method']} {CONTROL_LABEL}"}
+            else:
+                row = {**row, "regime": f"{regime} {CONTROL_LABEL}"}
+            row["sparsity_mean"] = twin["sparsity_mean"]
+        placed.append(row)
+    return placed
+
+
 def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Test accuracy vs sparsity"):
     """One panel per value of `panel`, a band per value of `line`: methods overlaid per regime,
     or (panel="method", line="regime") regimes compared per method."""
-    by_panel = group(sweep, (panel,))
+    by_panel = group(placed_controls(sweep, panel), (panel,))
     figure, axes_row = panels(len(by_panel), size)
     for axes, ((name,), rows) in zip(axes_row, by_panel.items()):
         _dense_line(axes, dense)

@@ -8,22 +8,36 @@ counts are over ALL parameters.
 from pathlib import Path
 
 from prunelab import aggregate, compute, stacks
+from prunelab.controls import CONTROL_PREFIX, dense_control, extra_training
 from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
-from prunelab.pruning import METHODS, amount_for_threshold, shrink, threshold_for_amount
-from prunelab.regimes import REGIMES, Study
-from stages import paths, run, schema
+from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
+from prunelab.regimes import REGIMES, RoundRows
+from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
+from stages import UserError, paths, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, load_stack
 
 GROUPED_BY = ("method", "regime", "level_by", "level")
 
 
+BUDGETS = ("compression", "speedup")
+
+
 def levels_of(prune):
-    """(kind, value) per level: the dense level first, then amounts, then thresholds, ascending."""
+    """(kind, value) per level: the dense level first, then amounts, thresholds, compressions and
+    speedups, each ascending."""
     return ([("amount", 0.0)] + [("amount", a) for a in sorted(prune["amounts"]) if a != 0]
-            + [("threshold", t) for t in sorted(prune["thresholds"])])
+            + [("threshold", t) for t in sorted(prune["thresholds"])]
+            + [("compression", c) for c in sorted(prune.get("compressions", []))]
+            + [("speedup", s) for s in sorted(prune.get("speedups", []))])
+
+
+def level_amount(state, kind, value):
+    if kind == "amount":
+        return value
+    return amount_for_threshold(state, value) if kind == "threshold" else budget_amount(state, kind, value)
 
 
 def per_seed_levels(trained, levels):
@@ -31,24 +45,50 @@ def per_seed_levels(trained, levels):
     amounts, thresholds = [], []
     for index in range(stacks.size(trained)):
         state = stacks.unstack(trained, index)
-        amounts.append([value if kind == "amount" else amount_for_threshold(state, value) for kind, value in levels])
-        thresholds.append([value if kind == "threshold" else threshold_for_amount(state, value)
-                           for kind, value in levels])
+        amounts.append([level_amount(state, kind, value) for kind, value in levels])
+        thresholds.append([value if kind == "threshold" else threshold_for_amount(state, amount)
+                           for (kind, value), amount in zip(levels, amounts[-1])])
     return amounts, thresholds
 
 
-def sweep(study, thresholds, levels, methods, regimes, x_test, y_test):
+def sweep(setup, thresholds, levels, methods, regimes, x_test, y_test, dense_budget=False):
     rows = []
     pairs = [(method, regime) for method in methods for regime in regimes]
+    controls = {}  # (schedule, multiples) -> the dense control's stack: the same for every method
     for method, regime in progress(pairs, "prune-sweep", unit="method-regime"):
-        for name, weights in REGIMES[regime](study, METHODS[method]).items():
-            accuracies, losses = stacks.evaluate(weights, x_test, y_test)
-            for index, cost in enumerate(reports(weights)):
-                model, level = divmod(index, len(levels))
-                rows.append({"method": method, "regime": name, "seed": study.seeds[model],
-                             "level_by": levels[level][0], "level": levels[level][1],
-                             "amount": study.amounts[model][level], "threshold": thresholds[model][level],
-                             **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
+        for name, result in REGIMES[regime](setup, METHODS[method]).items():
+            rows += result_rows(setup, method, name, result, levels, thresholds, x_test, y_test)
+            extra = extra_training(setup, name) if dense_budget else None
+            if extra:
+                schedule, per_round = extra
+                multiples = list(range(result.count)) if per_round else [1] * len(levels)
+                key = (schedule, tuple(multiples))
+                if key not in controls:
+                    controls[key] = dense_control(setup, schedule, multiples)
+                control = RoundRows(controls[key], result.removed) if per_round else controls[key]
+                rows += result_rows(setup, method, CONTROL_PREFIX + name, control, levels, thresholds, x_test, y_test)
+    # A `round` column only when a regime pruned in rounds: the default sweep's CSV stays as it was.
+    with_rounds = any(row["round"] != "" for row in rows)
+    return rows if with_rounds else [{key: value for key, value in row.items() if key != "round"} for row in rows]
+
+
+def result_rows(setup, method, name, result, levels, thresholds, x_test, y_test):
+    """One row per model of a regime's result (a stack of levels, or RoundRows)."""
+    rows = []
+    weights = result.weights if isinstance(result, RoundRows) else result
+    accuracies, losses = stacks.evaluate(weights, x_test, y_test)
+    for index, cost in enumerate(reports(weights)):
+        if isinstance(result, RoundRows):
+            model, number = divmod(index, result.count)
+            fraction = result.removed[number]
+            level = {"level_by": "round", "level": fraction, "round": number, "amount": fraction,
+                     "threshold": threshold_for_amount(stacks.unstack(setup.trained, model), fraction)}
+        else:
+            model, number = divmod(index, len(levels))
+            level = {"level_by": levels[number][0], "level": levels[number][1], "round": "",
+                     "amount": setup.amounts[model][number], "threshold": thresholds[model][number]}
+        rows.append({"method": method, "regime": name, "seed": setup.seeds[model], **level,
+                     **cost, "accuracy": float(accuracies[index]), "loss": float(losses[index])})
     return rows
 
 
@@ -60,37 +100,59 @@ def main():
     (x_train, y_train), (x_test, y_test) = load_splits()
     trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
     levels = levels_of(prune)
+    _, hidden, outputs = stacks.architecture(trained)
+    message = schema.budget_fits(prune, x_train.shape[1], hidden, outputs)
+    if message:
+        raise UserError(f"{schema.PARAMS_FILE}: {message}")
     amounts, thresholds = per_seed_levels(trained, levels)
-    study = Study(trained, seeds, amounts, x_train, y_train, prune["finetune_epochs"], prune["finetune_lr"],
-                  train["epochs"], train["lr"], prune["seed"], train["batch_size"], device)
-    rows = [rounded(row) for row in sweep(study, thresholds, levels, prune["methods"], prune["regimes"],
-                                          x_test, y_test)]
+    setup = sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
+    setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
+    rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
+                                          x_test, y_test, prune["dense_budget"])]
     dense, _ = stacks.evaluate(trained, x_test, y_test)
-    numeric = [column for column in rows[0] if column not in GROUPED_BY and column != "seed"]
-    table = [rounded(row) for row in aggregate.group_stats(rows, GROUPED_BY, numeric)]
+    grouped = GROUPED_BY + (("round",) if "round" in rows[0] else ())
+    numeric = [column for column in rows[0] if column not in grouped and column != "seed"]
+    table = [rounded(row) for row in aggregate.group_stats(rows, grouped, numeric)]
     write_csv(paths.PRUNE_SWEEP, rows)
     write_csv(paths.PRUNE_AGGREGATE, table)
     # Rounded as the rows are, so that a level exactly at the tolerance edge counts as within.
     summary = aggregate.summary(rows, {seed: round(float(value), 6) for seed, value in zip(seeds, dense)},
                                 prune["tolerance"])
     write_json(paths.PRUNE_METRICS, rounded(summary))
-    write_structured(study, levels, "structured" in prune["methods"])
+    neurons = [name for name in prune["methods"] if METHODS[name].unit == "neurons"]
+    write_structured(setup, levels, neurons[0] if neurons else None)
 
 
-def write_structured(study, levels, wanted):
-    """Structured pruning's narrower nets for the first seed, one plain checkpoint per level."""
+def sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device):
+    """The regimes' setup from the params; a gradual schedule with no update is an error here,
+    before anything is written."""
+    rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
+                    prune["rewind_epoch"])
+    setup = SweepSetup(trained, seeds, amounts, x_train, y_train,
+                       finetune=Training(prune["finetune_epochs"], prune["finetune_lr"]),
+                       retrain=Training(train["epochs"], train["lr"]), random_seed=prune["seed"],
+                       batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
+                       rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]))
+    message = schema.gradual_fits(prune, train["batch_size"], len(x_train))
+    if message:
+        raise UserError(f"{schema.PARAMS_FILE}: {message}")
+    return setup
+
+
+def write_structured(setup, levels, method):
+    """Neuron pruning's narrower nets for the first seed, one plain checkpoint per level."""
     entries = []
     for stale in Path(paths.STRUCTURED_DIR).glob("level-*.pt"):
         stale.unlink()
-    if wanted:
-        # The models of the first torch seed lead the seed-major stack; the masks come from the study's cache.
-        pruned = REGIMES["one-shot"](study, METHODS["structured"])["one-shot"]
+    if method:
+        # The models of the first torch seed lead the seed-major stack; the masks come from the setup's cache.
+        pruned = REGIMES["one-shot"](setup, METHODS[method])["one-shot"]
         for level, (kind, value) in enumerate(levels):
             small = shrink(stacks.unstack(pruned, level))
             name = f"level-{level:02d}.pt"
             write_bytes(f"{paths.STRUCTURED_DIR}/{name}", serialized(small))
             widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]
-            entry = {"file": name, "seed": study.seeds[0], "level_by": kind, "level": value,
+            entry = {"file": name, "seed": setup.seeds[0], "level_by": kind, "level": value,
                      "hidden_size": sum(widths)}
             entries.append(entry if len(widths) == 1 else {**entry, "hidden_sizes": widths})
     write_json(f"{paths.STRUCTURED_DIR}/index.json", {"files": entries})

@@ -5,7 +5,8 @@ from stages.artifacts import read_json
 
 
 def markdown_table(path=paths.PRUNE_METRICS):
-    """Largest sparsity within tolerance of dense, per method and regime, as mean ± std."""
+    """Largest sparsity within tolerance of dense, per method and regime, as mean ± std; with an
+    equal-budget dense control (prune.dense_budget), the gain over it after the cell."""
     return summary_table([((), read_json(path, "dense_accuracy_mean"))])
 
 

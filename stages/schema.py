@@ -138,12 +138,38 @@ SCHEMA = {
                        "what happens around pruning", item_type=str,
                        item_expected=one_of("names", "REGIMES")),
         "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
-                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative step)"),
+                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative round)"),
         "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)",
                     "seed of the random methods and of the lottery control's re-initialisation"),
         "tolerance": Key(0.01, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                          "accuracy drop from dense (absolute) still counted as unharmed"),
+        "compressions": Key([], lambda v: v >= 1, "a list of distinct numbers >= 1",
+                            "levels as budgets (Blalock et al.): total / nonzero parameters, all of them; each turned "
+                            "per method and model into the removal that reaches it within one weight",
+                            shown="[] (none)", item_expected="a number >= 1", min_items=0),
+        "speedups": Key([], lambda v: v >= 1, "a list of distinct numbers >= 1",
+                        "levels as budgets: dense / nonzero multiply-adds (the weights kept), within one weight",
+                        shown="[] (none)", item_expected="a number >= 1", min_items=0),
+        "dense_budget": Key(False, lambda v: True, "true or false",
+                            "also train the dense model for the extra epochs each training regime adds at each level "
+                            "(rows dense-budget-REGIME) and report gain_over_dense_budget"),
+        "max_output_sparsity": Key(1.0, lambda v: 0 <= v <= 1, "a number in [0, 1]",
+                                   "unstructured methods never make the output layer sparser than this; the "
+                                   "removals it refuses come from the other layers (1.0: no guard; LAMP's Unif+: 0.8)"),
+        "iterative_rate": Key(0.2, lambda v: 0 < v < 1, "a number in (0, 1)",
+                              "iterative, lottery-ticket and lr-rewind: each round removes this fraction of each "
+                              "layer's remaining weights (of all remaining weights for global methods)"),
+        "iterative_output_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (half of prune.iterative_rate) or a number in (0, 1)",
+                                     "the output layer's rate per round, for layer-wise methods (Frankle & Carbin: 0.1)",
+                                     shown="0 (half of prune.iterative_rate)"),
+        "rewind_epoch": Key(0, lambda v: 0 <= v <= 10**5, "an integer in [0, 10**5]",
+                            "lottery-ticket rewinds survivors to their weights after this many epochs of train's run "
+                            "(0: the initial weights)"),
+        "gradual_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
+                              "gradual: epochs of Adam (prune.finetune_lr) from the trained model while masks rise"),
+        "gradual_every": Key(1, lambda v: 1 <= v <= 10**7, "an integer in [1, 10**7] (at most the gradual steps)",
+                             "gradual: steps between mask updates along the cubic schedule (0 to each level)"),
     },
     "sensitivity": {
         "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
@@ -190,8 +216,40 @@ def _seeds_fit(section, given):
 
 
 def _some_level(section, given):
-    if not section["amounts"] and not section["thresholds"]:
-        return "prune.amounts and prune.thresholds are both empty; expected at least one level"
+    if not any(section[name] for name in ("amounts", "thresholds", "compressions", "speedups")):
+        return ("prune.amounts and prune.thresholds are both empty; expected at least one level (or a budget: "
+                "prune.compressions, prune.speedups)")
+    return None
+
+
+def gradual_fits(prune, batch_size, train_samples):
+    """An error message when gradual pruning would never update its masks, else None."""
+    rows = min(batch_size or train_samples, train_samples)
+    steps = prune["gradual_epochs"] * -(-train_samples // rows)
+    if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
+        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
+                "training (prune.gradual_epochs x minibatches per epoch)")
+    return None
+
+
+def budget_fits(prune, features, hidden_sizes, outputs):
+    """An error message when a budget level asks for more than a mask can give, else None: at
+    least one weight stays (biases are never pruned by the weight methods)."""
+    from prunelab.shapes import weight_count  # here: only the stages that check budgets depend on it
+    weights, biases = weight_count([features, *hidden_sizes, outputs])
+    neurons = [name for name in prune["methods"] if name in registry("names", "NEURON_METHODS")]
+    if (prune["compressions"] or prune["speedups"]) and neurons:
+        return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
+                "prune.speedups); expected weight methods only: a neuron is many weights, no neuron count meets "
+                "a budget within one weight")
+    for index, value in enumerate(prune["compressions"]):
+        if (weights + biases) / value - biases < 1:
+            return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "
+                    f"for {features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight and every bias left)")
+    for index, value in enumerate(prune["speedups"]):
+        if weights / value < 1:
+            return (f"prune.speedups[{index}] = {value}: expected at most {weights} for "
+                    f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight left of {weights})")
     return None
 
 

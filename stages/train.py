@@ -7,7 +7,7 @@ is the plain checkpoint of seed train.seed; data/models.pt holds every model.
 """
 from prunelab import compute, fit, stacks
 from prunelab.aggregate import mean_std
-from prunelab.model import outputs_for
+from prunelab.shapes import outputs_for
 from stages import paths, run, schema
 from stages.artifacts import rounded, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, save_checkpoint, save_stack

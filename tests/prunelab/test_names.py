@@ -7,3 +7,4 @@ from prunelab.regimes import REGIMES
 def test_method_and_regime_names_are_the_registries_keys_in_order():
     assert names.METHODS == tuple(METHODS)
     assert names.REGIMES == tuple(REGIMES)
+    assert names.NEURON_METHODS == tuple(name for name, method in METHODS.items() if method.unit == "neurons")

@@ -129,7 +129,8 @@ def test_random_pruning_is_reproducible_from_its_seed(method):
 @pytest.mark.parametrize("method", list(pruning.METHODS))
 def test_masks_nest_across_levels_one_per_level(method):
     state = trained_like()
-    masks = pruning.METHODS[method](state, SWEEP, np.random.default_rng(3))
+    gradient = {key: torch.randn(value.shape, generator=torch.Generator().manual_seed(9)) for key, value in state.items()}
+    masks = pruning.METHODS[method](state, SWEEP, np.random.default_rng(3), gradient)
     assert sorted(masks) == sorted(state)
     for key, value in state.items():
         assert masks[key].shape == (len(SWEEP), *value.shape)

@@ -1,5 +1,4 @@
-"""prunelab/regimes.py: one-shot, fine-tune, iterative and lottery-ticket stacks on a small study."""
-import zlib
+"""prunelab/regimes.py: one-shot, fine-tune and the one-shot ticket stacks on a small setup; every regime's determinism."""
 
 import numpy as np
 import pytest
@@ -7,7 +6,8 @@ import torch
 
 from prunelab import fit, stacks
 from prunelab.pruning import METHODS
-from prunelab.regimes import REGIMES, Study, fine_tune, iterative, lottery_ticket, one_shot
+from prunelab.regimes import REGIMES, RoundRows, fine_tune, lottery_one_shot, one_shot
+from prunelab.sweep_setup import SweepSetup, Training
 
 SEEDS, AMOUNTS, FEATURES, HIDDEN = [0, 1, 2], [0.0, 0.5, 0.9], 6, 16
 TRAIN_EPOCHS, TRAIN_LR, RANDOM_SEED = 15, 0.01, 4
@@ -20,8 +20,8 @@ def study():
     x = torch.randn(200, FEATURES, generator=generator)
     y = ((x[:, 0] - x[:, 1] * x[:, 2] + 0.3 * torch.randn(200, generator=generator)) > 0).float().view(-1, 1)
     trained = fit.train(stacks.init_stack(SEEDS, FEATURES, HIDDEN), x, y, TRAIN_EPOCHS, TRAIN_LR)
-    return Study(trained, SEEDS, [list(AMOUNTS) for _ in SEEDS], x, y, finetune_epochs=3, finetune_lr=0.01,
-                 train_epochs=TRAIN_EPOCHS, train_lr=TRAIN_LR, random_seed=RANDOM_SEED)
+    return SweepSetup(trained, SEEDS, [list(AMOUNTS) for _ in SEEDS], x, y, finetune=Training(3, 0.01),
+                      retrain=Training(TRAIN_EPOCHS, TRAIN_LR), random_seed=RANDOM_SEED)
 
 
 def model(weights, seed_index, level):
@@ -31,8 +31,7 @@ def model(weights, seed_index, level):
 
 def method_masks(study, name, seed_index):
     """The method's masks for one seed, called directly with the generator of that torch seed and method."""
-    stream = zlib.crc32(METHODS[name].__name__.encode())
-    rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index], stream])
+    rng = np.random.default_rng([RANDOM_SEED, SEEDS[seed_index], METHODS[name].stream])
     return METHODS[name](stacks.unstack(study.trained, seed_index), AMOUNTS, rng)
 
 
@@ -93,31 +92,11 @@ def test_fine_tune_keeps_pruned_weights_at_zero_and_moves_the_rest(study, name):
                 == sum(int(mask.sum()) for mask in zeros(before).values()) / total)
 
 
-@pytest.mark.parametrize("name", ["global-magnitude", "global-random"])
-def test_iterative_masks_nest_and_reach_each_target(study, name):
-    steps = iterative(study, METHODS[name])["iterative"]
-    assert stacks.size(steps) == len(SEEDS) * len(AMOUNTS)
-    order = sorted(range(len(AMOUNTS)), key=lambda level: AMOUNTS[level])
-    for index in range(len(SEEDS)):
-        for level in range(len(AMOUNTS)):
-            state = model(steps, index, level)
-            n = sum(state[key].numel() for key in WEIGHTS)
-            assert removed_fraction(state) >= round(AMOUNTS[level] * n) / n
-        for lower, higher in zip(order, order[1:]):
-            low, high = zeros(model(steps, index, lower)), zeros(model(steps, index, higher))
-            for key in WEIGHTS:
-                assert torch.all(high[key][low[key]]), (index, lower, higher, key)
-                assert high[key].sum() >= low[key].sum()
-        # Each step fine-tunes: the survivors of the dense step moved from the trained weights.
-        dense = model(steps, index, order[0])
-        assert not torch.equal(dense["fc1.weight"], study.trained["fc1.weight"][index])
-
-
-def test_lottery_ticket_and_control_share_the_masks(study):
-    result = lottery_ticket(study, METHODS["global-magnitude"])
-    assert sorted(result) == ["lottery-reinit", "lottery-ticket"]
+def test_one_shot_ticket_and_control_share_the_masks(study):
+    result = lottery_one_shot(study, METHODS["global-magnitude"])
+    assert sorted(result) == ["lottery-one-shot", "lottery-one-shot-reinit"]
     shot = one_shot(study, METHODS["global-magnitude"])["one-shot"]
-    ticket, control = result["lottery-ticket"], result["lottery-reinit"]
+    ticket, control = result["lottery-one-shot"], result["lottery-one-shot-reinit"]
     for index in range(stacks.size(shot)):
         expected = zeros(stacks.unstack(shot, index))
         for key in WEIGHTS:
@@ -126,8 +105,8 @@ def test_lottery_ticket_and_control_share_the_masks(study):
     assert not torch.allclose(ticket["fc1.weight"], control["fc1.weight"], atol=1e-3)
 
 
-def test_lottery_ticket_at_amount_zero_is_the_plain_retrain(study):
-    ticket = lottery_ticket(study, METHODS["global-random"])["lottery-ticket"]
+def test_one_shot_ticket_at_amount_zero_is_the_plain_retrain(study):
+    ticket = lottery_one_shot(study, METHODS["global-random"])["lottery-one-shot"]
     for index, seed in enumerate(SEEDS):
         dense = model(ticket, index, AMOUNTS.index(0.0))
         # Retrained from the initial weights of its torch seed as train did: the trained model (the study's training here).
@@ -146,5 +125,6 @@ def test_regimes_are_deterministic(study, regime):
     second = REGIMES[regime](study, METHODS["global-random"])
     assert list(first) == list(second)
     for name in first:
-        for key in first[name]:
-            assert torch.equal(first[name][key], second[name][key]), (name, key)
+        one, two = (result.weights if isinstance(result, RoundRows) else result for result in (first[name], second[name]))
+        for key in one:
+            assert torch.equal(one[key], two[key]), (name, key)

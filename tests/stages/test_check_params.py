@@ -88,6 +88,15 @@ def test_committed_params_write_lists_in_block_style():
     ("prune", "amounts", [-0.1], "prune.amounts[0] = -0.1: expected a fraction in [0, 1)"),
     ("prune", "amounts", [0.2, 0.3, 0.2], "prune.amounts[2] = 0.2: expected distinct values; it repeats prune.amounts[0]"),
     ("prune", "tolerance", 2, "prune.tolerance = 2: expected a number in [0, 1]"),
+    ("prune", "iterative_rate", 0, "prune.iterative_rate = 0: expected a number in (0, 1)"),
+    ("prune", "iterative_rate", 1, "prune.iterative_rate = 1: expected a number in (0, 1)"),
+    ("prune", "iterative_rate", -0.2, "prune.iterative_rate = -0.2: expected a number in (0, 1)"),
+    ("prune", "iterative_output_rate", 1.0, "prune.iterative_output_rate = 1.0: expected 0 (half of "
+     "prune.iterative_rate) or a number in (0, 1)"),
+    ("prune", "max_output_sparsity", 1.5, "prune.max_output_sparsity = 1.5: expected a number in [0, 1]"),
+    ("prune", "rewind_epoch", -1, "prune.rewind_epoch = -1: expected an integer in [0, 10**5]"),
+    ("prune", "gradual_epochs", 0, "prune.gradual_epochs = 0: expected an integer in [1, 10**5]"),
+    ("prune", "gradual_every", 0, "prune.gradual_every = 0: expected an integer in [1, 10**7]"),
     ("plot", "dpi", 5, "plot.dpi = 5: expected an integer in [10, 600]"),
     ("plot", "width", 0, "plot.width = 0: expected a number in (0, 50]"),
     ("plot", "format", "jpg", "plot.format = 'jpg': expected png or svg"),
@@ -172,6 +181,25 @@ def test_stage_prints_one_line_and_exits_non_zero(tmp_path):
     assert not (tmp_path / paths.PARAMS_OK).exists()
 
 
+@pytest.mark.parametrize("batch_size, every, fails", [(0, 10, False), (0, 11, True), (875, 20, False), (875, 21, True)])
+def test_gradual_every_past_the_gradual_steps_stops_check_params(tmp_path, batch_size, every, fails):
+    # The default 2500 samples leave 1750 to train: 10 gradual epochs are 10 full-batch steps, or 20 of 875.
+    params = given_defaults()
+    params["prune"].update(regimes=["gradual"], gradual_every=every)
+    params["train"]["batch_size"] = batch_size
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if fails:
+        assert result.returncode == 1
+        assert result.stderr == (f"error: params.yaml: prune.gradual_every = {every}: expected at most the "
+                                 f"{10 * (1 if not batch_size else 2)} steps of gradual training "
+                                 "(prune.gradual_epochs x minibatches per epoch)\n")
+        assert not (tmp_path / paths.PARAMS_OK).exists()
+    else:
+        assert result.returncode == 0, result.stderr
+
+
 def for_source(source, **data):
     params = given_defaults(source)
     params["data"]["source"] = source
@@ -242,12 +270,14 @@ def test_a_missing_csv_is_named(tmp_path, monkeypatch):
     assert result.stderr == "error: datasets/gone.csv: missing; expected a CSV file with a header row\n"
 
 
-def test_checking_the_default_params_loads_neither_torch_nor_scikit_learn():
-    # A fresh interpreter: what stage check-params imports to validate the default params.
-    probe = ("import sys; import stages.check_params, stages.schema; stages.schema.validate(stages.schema.read_params()); "
+def test_checking_the_default_params_loads_neither_torch_nor_scikit_learn(tmp_path):
+    # A fresh interpreter runs stage check-params on the committed params, then lists what it loaded.
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    probe = ("import sys; from stages import check_params; check_params.main(); "
              "print(sorted(name for name in ('torch', 'sklearn') if name in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**ENV, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]" and (tmp_path / paths.PARAMS_OK).exists()
 
 
 def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
@@ -276,3 +306,18 @@ def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
     del section["path"]
     with pytest.raises(UserError, match="data.source is toy but data.path is not set; expected a path under datasets/"):
         validate({**given_defaults(), "data": section})
+
+
+@pytest.mark.parametrize("prune, message", [
+    ({"speedups": [6657]}, "prune.speedups[0] = 6657.0: expected at most 6656 for 25-256-1 (one weight left of 6656)"),
+    # 6913 parameters, 257 of them biases: 6913 / (257 + 1) = 26.7946.
+    ({"compressions": [27]}, "prune.compressions[0] = 27.0: expected at most 26.7946 for 25-256-1 (one weight and every "
+                             "bias left)"),
+])
+def test_a_budget_no_mask_meets_stops_check_params(tmp_path, prune, message):
+    params = given_defaults()
+    params["prune"].update(prune)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (1, f"error: params.yaml: {message}\n")

@@ -63,3 +63,15 @@ def test_one_panel_per_regime_and_a_band_per_method():
 def test_does_not_import_torch():
     loaded = imported_modules("stages.plot")
     assert "matplotlib" in loaded and "torch" not in loaded
+
+
+def test_a_dense_control_is_placed_at_its_regimes_sparsity_in_its_panel():
+    from stages.plot import CONTROL_LABEL, placed_controls
+    row = {"method": "lamp", "level_by": "round", "level": 0.36, "accuracy_mean": 0.9}
+    sweep = [{**row, "regime": "iterative", "sparsity_mean": 0.35},
+             {**row, "regime": "dense-budget-iterative", "sparsity_mean": 0.0, "accuracy_mean": 0.95}]
+    by_regime = placed_controls(sweep, "regime")
+    assert by_regime[0] == sweep[0]
+    assert by_regime[1] == {**sweep[1], "regime": "iterative", "method": f"lamp {CONTROL_LABEL}", "sparsity_mean": 0.35}
+    by_method = placed_controls(sweep, "method")
+    assert by_method[1] == {**sweep[1], "regime": f"iterative {CONTROL_LABEL}", "sparsity_mean": 0.35}

@@ -1,0 +1,49 @@
+"""The equal-budget dense control: the dense trained model, trained on for the extra epochs a
+regime adds at each level, so that a regime's gain can be told from the extra training's.
+
+The extra training of a result: fine-tune and gradual add their epochs once at every level;
+the rounds of iterative, lr-rewind and IMP add one schedule per round (round r: r of them);
+a one-shot ticket adds one retraining. The control trains with the regime's learning rate and
+a fresh Adam, as the regime does, and one run gives every round's control (training is the
+same whatever its length, so round r's control is that run's weights after r schedules).
+"""
+from prunelab import stacks
+from prunelab.aggregate import CONTROL_PREFIX  # noqa: F401 (the sweep names control rows with it)
+from prunelab.sweep_setup import SweepSetup, Training
+
+
+def extra_training(setup: SweepSetup, name: str):
+    """(the schedule one unit of a result's extra training is, whether it adds one per round),
+    or None for a result that adds no training (one-shot)."""
+    per_level = {"fine-tune": setup.finetune, "gradual": Training(setup.gradual.epochs, setup.finetune.lr),
+                 "lottery-one-shot": setup.retrain, "lottery-one-shot-reinit": setup.retrain}
+    per_round = {"iterative": setup.finetune, "lr-rewind": setup.retrain, "lottery-ticket": setup.retrain,
+                 "lottery-reinit": setup.retrain}
+    if name in per_level:
+        return per_level[name], False
+    if name in per_round:
+        return per_round[name], True
+    return None
+
+
+def dense_control(setup: SweepSetup, schedule: Training, multiples: list) -> dict:
+    """Seed-major stack: per seed, the trained model after multiples[i] * schedule.epochs epochs
+    more (fresh Adam at schedule.lr, no masks), in the order of `multiples`."""
+    longest = max(multiples)
+    if longest == 0:
+        return stacks.repeat(setup.trained, len(multiples))
+    every = setup.steps_per_epoch * schedule.epochs
+    snapshots = {}
+
+    def hook(step, params, first):
+        for offset in range(stacks.size(params)):
+            snapshots[first + offset, step // every] = {key: value[offset].cpu().clone() for key, value in params.items()}
+        return None
+
+    setup.train(setup.trained, None, Training(longest * schedule.epochs, schedule.lr),
+                f"dense budget {longest} x {schedule.epochs} epochs", every=every, hook=hook)
+    models = []
+    for index in range(len(setup.seeds)):
+        for multiple in multiples:
+            models.append(stacks.unstack(setup.trained, index) if multiple == 0 else snapshots[index, multiple])
+    return stacks.stack(models)

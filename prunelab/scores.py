@@ -1,0 +1,83 @@
+"""Scores of the pruning methods: per layer, a tensor shaped like what is pruned (its weights,
+or its neurons); the lowest scores go first.
+
+Each function takes (state, rng, gradient): a plain state_dict of Net, a numpy Generator (used
+by the random scores only) and, for the gradient scores, the gradient of the training loss at
+`state` (same keys). Random scores are drawn layer by layer, input to output.
+"""
+import numpy as np
+import torch
+
+from prunelab.model import layer_names
+
+
+def weights(state: dict) -> dict:
+    return {layer: state[f"{layer}.weight"] for layer in layer_names(state)}
+
+
+def magnitude(state: dict, rng, gradient=None) -> dict:
+    return {layer: weight.abs() for layer, weight in weights(state).items()}
+
+
+def uniform(state: dict, rng, gradient=None) -> dict:
+    # The seed's two layers draw what they always drew: one rng.random per layer, in order.
+    return {layer: torch.from_numpy(rng.random(tuple(weight.shape))) for layer, weight in weights(state).items()}
+
+
+def lamp(state: dict, rng=None, gradient=None) -> dict:
+    """Lee et al. 2021: w_u^2 / sum of w_v^2 over the weights v of u's layer with w_v^2 >= w_u^2
+    (ties: those after u in a stable ascending sort). In float64, so that ranking across layers
+    is not decided by float32 rounding of the suffix sums; a layer all zero scores 0."""
+    scores = {}
+    for layer, weight in weights(state).items():
+        squares = weight.double().reshape(-1).square()
+        order = torch.argsort(squares, stable=True)
+        ascending = squares[order]
+        suffix = ascending.flip(0).cumsum(0).flip(0)
+        score = torch.zeros_like(squares)
+        score[order] = torch.where(suffix > 0, ascending / suffix.clamp(min=torch.finfo(torch.float64).tiny), 0.0)
+        scores[layer] = score.reshape(weight.shape)
+    return scores
+
+
+def saliency(state: dict, rng, gradient: dict) -> dict:
+    """|w * dL/dw| (ShrinkBench's gradient magnitude), the loss gradient at the trained weights."""
+    return {layer: (weight * gradient[f"{layer}.weight"]).abs() for layer, weight in weights(state).items()}
+
+
+def erk(state: dict, rng, gradient=None) -> dict:
+    """Random weights, each layer kept in proportion to n_in + n_out (RigL's Erdos-Renyi for a
+    linear layer: density ~ (n_in + n_out) / (n_in n_out)), for a pooled ranking.
+
+    The weight of random rank r (0 first) in its layer scores (n_in + n_out) / (r + 1). Keeping
+    every score >= t keeps min(n, floor((n_in + n_out) / t)) of the layer: ERK's densities with
+    its cap at dense, for the one t that the pooled count sets. Masks nest across levels and the
+    total is met exactly, which per-layer rounded counts do not promise."""
+    scores = {}
+    for layer, weight in weights(state).items():
+        n_out, n_in = weight.shape
+        rank = torch.from_numpy(rng.permutation(weight.numel()).astype(np.float64))
+        scores[layer] = ((n_in + n_out) / (rank + 1)).reshape(weight.shape)
+    return scores
+
+
+def erk_densities(shapes: list, density: float) -> list:
+    """RigL's ERK densities (reference for `erk`): d_l = min(1, eps (n_in + n_out) / (n_in n_out)),
+    eps set so the kept weights total density * all weights; layers that would pass 1 are dense."""
+    sizes = [n_out * n_in for n_out, n_in in shapes]
+    raw = [(n_in + n_out) / (n_out * n_in) for n_out, n_in in shapes]
+    dense = set()
+    while True:
+        budget = density * sum(sizes) - sum(sizes[index] for index in dense)
+        eps = budget / sum(raw[index] * sizes[index] for index in range(len(sizes)) if index not in dense)
+        over = {index for index in range(len(sizes)) if index not in dense and eps * raw[index] > 1}
+        if not over:
+            return [1.0 if index in dense else eps * raw[index] for index in range(len(sizes))]
+        dense |= over
+
+
+def neuron_norms(state: dict, rng=None, gradient=None) -> dict:
+    """Per hidden layer, each neuron's L2 norm of its incoming and outgoing weights."""
+    names = layer_names(state)
+    return {layer: (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()
+            for layer, following in zip(names, names[1:])}
