@@ -9,7 +9,7 @@ the masked dense Net gives (a sigmoid for one output, else logits):
 
 Timing (time_call): warm-up calls, then repeats of a loop long enough for the timer, each
 repeat's time per call; the median and the quartiles are reported. Measured speedup is the
-unpruned model's dense time over the form's, beside costs.report's theoretical `speedup`;
+dense model's time over the form's, beside costs.report's theoretical `speedup`;
 the crossover is the lowest sparsity from which a form beats dense at every higher level.
 Timings depend on the machine: they never enter DVC outputs.
 """
@@ -151,12 +151,14 @@ def measure(models: Iterable[dict], x: torch.Tensor, batches: Iterable[int], thr
 
 
 def with_measured_speedup(rows: list[dict]) -> list[dict]:
-    """measured_speedup: the dense time of the method's least sparse model (the unpruned one: a
-    sweep's levels start at 0) at the same batch and threads, over the row's time."""
-    reference = {}
-    for row in sorted(rows, key=lambda row: row["sparsity"]):
+    """measured_speedup: the dense model's time at the same method, batch and threads over the
+    row's time. A dense kernel multiplies every zero, so each level's dense row times the same
+    computation: the reference is their median, which one disturbed measurement does not move."""
+    dense = {}
+    for row in rows:
         if row["form"] == "dense":
-            reference.setdefault((row["method"], row["batch"], row["threads"]), row["median_s"])
+            dense.setdefault((row["method"], row["batch"], row["threads"]), []).append(row["median_s"])
+    reference = {key: statistics.median(times) for key, times in dense.items()}
     return [{**row, "measured_speedup": reference[(row["method"], row["batch"], row["threads"])] / row["median_s"]}
             for row in rows]
 
@@ -181,3 +183,26 @@ def crossovers(rows: list[dict]) -> list[dict]:
                        "crossover_sparsity": crossover,
                        "best_measured_speedup": max(row["measured_speedup"] for row in members)})
     return result
+
+
+def machine() -> dict[str, object]:
+    """What the timings ran on: CPU model (from /proc/cpuinfo where there is one), cores this
+    process may use, the libraries' versions and BLAS, and the numeric pins in the environment."""
+    import os
+    import platform
+
+    import scipy
+
+    from prunelab.numerics import PINNED, usable_cores
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    config = torch.__config__.show()
+    blas = next((part.split("=", 1)[1].strip() for part in config.split(",") if "BLAS_INFO=" in part), "unknown")
+    return {"cpu": cpu, "usable_cores": usable_cores(), "logical_cpus": os.cpu_count(),
+            "python": platform.python_version(), "torch": torch.__version__, "torch_blas": blas,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "pins": {key: os.environ.get(key) for key in PINNED}}
