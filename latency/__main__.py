@@ -100,12 +100,13 @@ def main(argv=None):
     batches, counts = checked(args)
     models, x_test, seed = sweep_models(params, methods)
     x, batches = batch_inputs(x_test, batches)
+    machine = {**latency.machine(), "seed": seed, "masks": "one-shot (also fine-tune's and the lottery ticket's)",
+               "command": shlex.join(["python", "-m", "latency", *(sys.argv[1:] if argv is None else argv)])}
     rows = latency.measure(models, x, batches, counts, repeats=args.repeats, warmup=args.warmup,
                            min_seconds=args.min_seconds)
     rows = [{column: row[column] for column in COLUMNS} for row in rows]
     crossing = latency.crossovers(rows)
-    machine = {**latency.machine(), "seed": seed, "masks": "one-shot (also fine-tune's and the lottery ticket's)",
-               "command": shlex.join(["python", "-m", "latency", *(sys.argv[1:] if argv is None else argv)])}
+    machine["load_average_after"] = latency.machine()["load_average_1_5_15min"]
     write_csv(f"{args.out}/latency.csv", rows)
     write_csv(f"{args.out}/crossover.csv", [{**row, "crossover_sparsity": "" if row["crossover_sparsity"] is None
                                               else row["crossover_sparsity"]} for row in crossing])
@@ -119,12 +120,13 @@ def main(argv=None):
 
 def summary(crossing, machine):
     lines = [f"{machine['command']}", f"machine: {json.dumps({k: v for k, v in machine.items() if k != 'command'})}",
-             "", "| method | form | batch | threads | beats dense from sparsity | best measured speedup |",
-             "|---|---|---|---|---|---|"]
+             "", "| method | form | batch | threads | beats dense from sparsity | at the top level: sparsity, "
+             "measured speedup, theoretical |", "|---|---|---|---|---|---|"]
     for row in crossing:
         crossover = "never" if row["crossover_sparsity"] is None else f"{row['crossover_sparsity']:.3f}"
         lines.append(f"| {row['method']} | {row['form']} | {row['batch']} | {row['threads']} | {crossover} | "
-                     f"{row['best_measured_speedup']:.2f} |")
+                     f"{row['top_sparsity']:.3f}, {row['top_measured_speedup']:.2f}x, "
+                     f"{row['top_theoretical_speedup']:.1f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,8 +8,10 @@ the masked dense Net gives (a sigmoid for one output, else logits):
 - shrunk: the narrower dense Net without dead neurons (prunelab.pruning.shrink).
 
 Timing (time_call): warm-up calls, then repeats of a loop long enough for the timer, each
-repeat's time per call; the median and the quartiles are reported. Measured speedup is the
-dense model's time over the form's, beside costs.report's theoretical `speedup`;
+repeat's time per call, the forms' repeats interleaved; the median and the quartiles are
+reported. Measured speedup is the dense form's time over the form's, measured side by side
+(a dense kernel multiplies every zero: the dense model's time at any level), beside
+costs.report's theoretical `speedup`;
 the crossover is the lowest sparsity from which a form beats dense at every higher level.
 Timings depend on the machine: they never enter DVC outputs.
 """
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from prunelab.model import Net, layer_names
+from prunelab.progress import progress
 from prunelab.pruning import shrink
 
 FORMS = ("dense", "scipy-csr", "torch-csr", "shrunk")
@@ -114,59 +117,74 @@ def _loop(function: Forward, x: torch.Tensor, number: int) -> float:
     return time.perf_counter() - start
 
 
+def _spread(samples: list[float]) -> tuple[float, float, float]:
+    """(25th percentile, median, 75th percentile)."""
+    return tuple(statistics.quantiles(samples, n=4, method="inclusive")) if len(samples) > 1 else tuple(samples * 3)
+
+
 @torch.inference_mode()
+def time_forms(functions: dict[str, Forward], x: torch.Tensor, repeats: int = 7, warmup: int = 3,
+               min_seconds: float = 2e-3) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """(seconds per call of each function, one per repeat; calls per repeat). Each repeat is a
+    loop of as many calls as last min_seconds (so the timer's resolution does not count), and
+    the repeats are interleaved: repeat r of every function runs before repeat r + 1 of any, so
+    a change in the machine's load falls on all of them alike."""
+    numbers = {}
+    for name, function in functions.items():
+        for _ in range(warmup):
+            function(x)
+        number = 1
+        while _loop(function, x, number) < min_seconds and number < 2**20:
+            number *= 2
+        numbers[name] = number
+    samples = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            samples[name].append(_loop(function, x, numbers[name]) / numbers[name])
+    return samples, numbers
+
+
 def time_call(function: Forward, x: torch.Tensor, repeats: int = 7, warmup: int = 3,
               min_seconds: float = 2e-3) -> dict[str, float]:
-    """Seconds per call of function(x): median, 25th and 75th percentile over `repeats` repeats,
-    each a loop of as many calls as last min_seconds (so the timer's resolution does not count)."""
-    for _ in range(warmup):
-        function(x)
-    number = 1
-    while _loop(function, x, number) < min_seconds and number < 2**20:
-        number *= 2
-    samples = [_loop(function, x, number) / number for _ in range(repeats)]
-    q25, median, q75 = statistics.quantiles(samples, n=4, method="inclusive") if repeats > 1 else samples * 3
-    return {"median_s": median, "q25_s": q25, "q75_s": q75, "calls": number}
+    """Seconds per call of function(x): median, 25th and 75th percentile over the repeats."""
+    samples, numbers = time_forms({"call": function}, x, repeats, warmup, min_seconds)
+    q25, median, q75 = _spread(samples["call"])
+    return {"median_s": median, "q25_s": q25, "q75_s": q75, "calls": numbers["call"]}
 
 
 def measure(models: Iterable[dict], x: torch.Tensor, batches: Iterable[int], thread_counts: Iterable[int],
             forms: Iterable[str] = FORMS, repeats: int = 7, warmup: int = 3,
             min_seconds: float = 2e-3) -> list[dict]:
     """One row per model x form x batch x thread count. models: dicts with a `state` (a plain
-    masked state_dict) and the columns to carry (method and sparsity at least: see
-    with_measured_speedup). A batch is the first `batch` rows of x."""
+    masked state_dict) and the columns to carry (method and sparsity at least). A batch is the
+    first `batch` rows of x. measured_speedup: the median over the repeats of the dense form's
+    time over this form's, the two measured side by side (forms must include dense)."""
     models, forms = list(models), list(forms)
+    if "dense" not in forms:
+        raise ValueError(f"forms {forms}: expected dense among them, the reference of measured_speedup")
     built = [{form: deployable(model["state"], form) for form in forms} for model in models]
     rows = []
     for count in thread_counts:
         with threads(count):
             for batch in batches:
                 inputs = x[:batch].contiguous()
-                for model, functions in zip(models, built):
+                for model, functions in progress(list(zip(models, built)), f"latency, batch {batch}, "
+                                                 f"{count} thread{'s' if count > 1 else ''}", unit="model"):
                     carried = {key: value for key, value in model.items() if key != "state"}
+                    samples, numbers = time_forms(functions, inputs, repeats, warmup, min_seconds)
                     for form in forms:
-                        timing = time_call(functions[form], inputs, repeats, warmup, min_seconds)
-                        rows.append({**carried, "form": form, "batch": len(inputs), "threads": count, **timing})
-    return with_measured_speedup(rows)
-
-
-def with_measured_speedup(rows: list[dict]) -> list[dict]:
-    """measured_speedup: the dense model's time at the same method, batch and threads over the
-    row's time. A dense kernel multiplies every zero, so each level's dense row times the same
-    computation: the reference is their median, which one disturbed measurement does not move."""
-    dense = {}
-    for row in rows:
-        if row["form"] == "dense":
-            dense.setdefault((row["method"], row["batch"], row["threads"]), []).append(row["median_s"])
-    reference = {key: statistics.median(times) for key, times in dense.items()}
-    return [{**row, "measured_speedup": reference[(row["method"], row["batch"], row["threads"])] / row["median_s"]}
-            for row in rows]
+                        q25, median, q75 = _spread(samples[form])
+                        ratio = statistics.median(d / t for d, t in zip(samples["dense"], samples[form]))
+                        rows.append({**carried, "form": form, "batch": len(inputs), "threads": count, "median_s": median,
+                                     "q25_s": q25, "q75_s": q75, "calls": numbers[form], "measured_speedup": ratio})
+    return rows
 
 
 def crossovers(rows: list[dict]) -> list[dict]:
     """Per method, form (other than dense), batch and threads: the lowest sparsity from which the
-    form beats the dense model (measured_speedup > 1) at that level and every higher one; None
-    where it does not beat it even at the highest level."""
+    form beats the dense model (measured_speedup > 1) at that level and every higher one (None
+    where it does not beat it even at the highest level), the best measured speedup, and the
+    measured and theoretical speedups at the highest level."""
     groups = {}
     for row in rows:
         if row["form"] != "dense":
@@ -179,15 +197,19 @@ def crossovers(rows: list[dict]) -> list[dict]:
             if row["measured_speedup"] <= 1:
                 break
             crossover = row["sparsity"]
+        top = members[-1]
         result.append({"method": method, "form": form, "batch": batch, "threads": count,
                        "crossover_sparsity": crossover,
-                       "best_measured_speedup": max(row["measured_speedup"] for row in members)})
+                       "best_measured_speedup": max(row["measured_speedup"] for row in members),
+                       "top_sparsity": top["sparsity"], "top_measured_speedup": top["measured_speedup"],
+                       "top_theoretical_speedup": top.get("theoretical_speedup")})
     return result
 
 
 def machine() -> dict[str, object]:
     """What the timings ran on: CPU model (from /proc/cpuinfo where there is one), cores this
-    process may use, the libraries' versions and BLAS, and the numeric pins in the environment."""
+    process may use, the libraries' versions and BLAS, the numeric pins in the environment, and
+    the load average."""
     import os
     import platform
 
@@ -205,4 +227,6 @@ def machine() -> dict[str, object]:
     return {"cpu": cpu, "usable_cores": usable_cores(), "logical_cpus": os.cpu_count(),
             "python": platform.python_version(), "torch": torch.__version__, "torch_blas": blas,
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "pins": {key: os.environ.get(key) for key in PINNED}}
+            "scipy": scipy.__version__, "pins": {key: os.environ.get(key) for key in PINNED},
+            # Other processes' load: on a shared machine the timings are only as steady as it.
+            "load_average_1_5_15min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}

@@ -70,14 +70,23 @@ def test_measure_gives_a_row_per_model_form_batch_and_thread_count():
     for row in rows:
         assert row["q25_s"] <= row["median_s"] <= row["q75_s"] and row["calls"] >= 1
         assert row["measured_speedup"] > 0
+        if row["form"] == "dense":
+            assert row["measured_speedup"] == 1.0
 
 
-def test_measured_speedup_is_over_the_median_dense_time_of_the_method_batch_and_threads():
-    rows = [{"method": method, "sparsity": s, "form": form, "batch": 1, "threads": 1, "median_s": t}
-            for method, s, form, t in [("m", 0.0, "dense", 2.0), ("m", 0.5, "dense", 90.0), ("m", 0.9, "dense", 3.0),
-                                       ("m", 0.9, "torch-csr", 1.25), ("n", 0.0, "dense", 1.0), ("n", 0.9, "shrunk", 4.0)]]
-    speedups = [row["measured_speedup"] for row in latency.with_measured_speedup(rows)]
-    assert speedups == [1.5, 3 / 90, 1.0, 2.4, 1.0, 0.25]
+def test_measure_needs_the_dense_form_as_its_reference():
+    models = [{"method": "structured", "sparsity": 0.0, "state": pruned_states("structured", [4], 1)[0]}]
+    with pytest.raises(ValueError, match="expected dense among them"):
+        latency.measure(models, torch.randn(3, 10), [1], [1], forms=["shrunk"])
+
+
+def test_time_forms_gives_every_function_a_time_per_repeat():
+    calls = []
+    functions = {name: (lambda x, name=name: calls.append(name)) for name in ("a", "b")}
+    samples, numbers = latency.time_forms(functions, torch.zeros(1), repeats=3, warmup=2, min_seconds=0)
+    assert {name: len(times) for name, times in samples.items()} == {"a": 3, "b": 3}
+    assert numbers == {"a": 1, "b": 1}
+    assert calls == ["a", "a", "a", "b", "b", "b"] + ["a", "b"] * 3  # warm-up, calibration, then interleaved
 
 
 def test_crossover_is_the_sparsity_from_which_a_form_wins_at_every_higher_level():
@@ -86,5 +95,6 @@ def test_crossover_is_the_sparsity_from_which_a_form_wins_at_every_higher_level(
                 for s, v in zip([0.0, 0.5, 0.8, 0.9, 0.99], speedups)]
     (wins,) = latency.crossovers(rows([0.4, 1.2, 0.9, 1.1, 3.0]))
     assert wins["crossover_sparsity"] == 0.9 and wins["best_measured_speedup"] == 3.0
+    assert (wins["top_sparsity"], wins["top_measured_speedup"]) == (0.99, 3.0)
     (never,) = latency.crossovers(rows([0.4, 1.2, 1.5, 1.1, 0.9]))
-    assert never["crossover_sparsity"] is None
+    assert never["crossover_sparsity"] is None and never["best_measured_speedup"] == 1.5
