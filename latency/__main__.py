@@ -10,7 +10,7 @@ from prunelab.numerics import usable_cores
 from prunelab.pruning import METHODS
 from prunelab.regimes import REGIMES, Study
 from stages import UserError, paths, run, schema
-from stages.artifacts import REBUILD, write_bytes, write_csv, write_figure, write_json
+from stages.artifacts import REBUILD, read_json, read_rows, write_bytes, write_csv, write_figure, write_json
 from stages.checkpoints import load_splits, load_stack
 from stages.prune_sweep import levels_of, per_seed_levels
 
@@ -19,6 +19,8 @@ from latency.figure import speedup_figure
 
 OUT = "latency-results"  # gitignored
 MAX_BATCH = 2**20
+CROSSOVER_TEXT = ("method", "form", "crossover_sparsity", "top_sparsity", "top_measured_speedup",
+                  "top_theoretical_speedup")
 COLUMNS = ("method", "level_by", "level", "amount", "sparsity", "hidden_width", "theoretical_speedup", "form",
            "batch", "threads", "median_s", "q25_s", "q75_s", "calls", "measured_speedup")
 
@@ -26,6 +28,8 @@ COLUMNS = ("method", "level_by", "level", "amount", "sparsity", "hidden_width", 
 def arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m latency", description=tool.__doc__.split("\n")[0])
     parser.add_argument("--out", default=OUT, help=f"folder for the results (default {OUT}/, gitignored)")
+    parser.add_argument("--summarize", action="store_true",
+                        help="measure nothing: print (and rewrite) the summary.md of the --out folder from its CSV")
     parser.add_argument("--methods", nargs="+", metavar="METHOD",
                         help="pruning methods (default: params.yaml's prune.methods; any of METHODS)")
     parser.add_argument("--batches", nargs="+", default=["1", "256", "test"], metavar="N",
@@ -95,6 +99,8 @@ def sweep_models(params, methods):
 
 def main(argv=None):
     args = arguments(argv)
+    if args.summarize:
+        return summarize(args.out)
     params = schema.load("model", "train", "prune")
     methods = checked_methods(args.methods or params["prune"]["methods"])
     batches, counts = checked(args)
@@ -119,15 +125,36 @@ def main(argv=None):
 
 
 def summary(crossing, machine):
-    lines = [f"{machine['command']}", f"machine: {json.dumps({k: v for k, v in machine.items() if k != 'command'})}",
-             "", "| method | form | batch | threads | beats dense from sparsity | at the top level: sparsity, "
-             "measured speedup, theoretical |", "|---|---|---|---|---|---|"]
-    for row in crossing:
-        crossover = "never" if row["crossover_sparsity"] is None else f"{row['crossover_sparsity']:.3f}"
-        lines.append(f"| {row['method']} | {row['form']} | {row['batch']} | {row['threads']} | {crossover} | "
-                     f"{row['top_sparsity']:.3f}, {row['top_measured_speedup']:.2f}x, "
-                     f"{row['top_theoretical_speedup']:.1f}x |")
+    """Markdown: the command and machine, then per thread count a table of method x form, a column
+    per batch: the sparsity from which the form beats dense, and the measured (theoretical)
+    speedup at the top level."""
+    batches = list(dict.fromkeys(row["batch"] for row in crossing))
+    lines = [f"`{machine['command']}`", "", f"machine: {json.dumps({k: v for k, v in machine.items() if k != 'command'})}"]
+    for count in dict.fromkeys(row["threads"] for row in crossing):
+        lines += ["", f"{count} thread{'s' if count > 1 else ''}: beats dense from sparsity; at the top level, "
+                  "measured speedup (theoretical)", "",
+                  "| method | form | " + " | ".join(f"batch {batch}" for batch in batches) + " |",
+                  "|---|---|" + "---|" * len(batches)]
+        cells = {(row["method"], row["form"], row["batch"]): row for row in crossing if row["threads"] == count}
+        for method, form in dict.fromkeys((method, form) for method, form, _ in cells):
+            lines.append(f"| {method} | {form} | " + " | ".join(_cell(cells[(method, form, batch)]) for batch in batches)
+                         + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(row):
+    crossover = "never" if row["crossover_sparsity"] in (None, "") else f"{float(row['crossover_sparsity']):.3f}"
+    return (f"{crossover}; {float(row['top_measured_speedup']):.2f}x ({float(row['top_theoretical_speedup']):.1f}x "
+            f"at {float(row['top_sparsity']):.3f})")
+
+
+def summarize(folder):
+    """The summary of a folder a run wrote (its crossover.csv and machine.json), printed and rewritten."""
+    crossing = read_rows(f"{folder}/crossover.csv", ("batch", "threads"), text=CROSSOVER_TEXT)
+    crossing = [{**row, "batch": int(row["batch"]), "threads": int(row["threads"])} for row in crossing]
+    machine = read_json(f"{folder}/machine.json", "command")
+    write_bytes(f"{folder}/summary.md", summary(crossing, machine).encode())
+    print(summary(crossing, machine), end="")
 
 
 if __name__ == "__main__":

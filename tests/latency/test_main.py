@@ -57,6 +57,13 @@ def test_a_row_per_method_level_form_batch_and_threads_with_the_sweeps_sparsitie
     assert machine["usable_cores"] >= 1 and machine["pins"]["MKL_CBWR"] == "COMPATIBLE"
     assert machine["command"].startswith("python -m latency --out out")
     assert Path("out/speedup.png").read_bytes()[:4] == b"\x89PNG"
+    written = Path("out/summary.md").read_text()
+    Path("out/summary.md").unlink()
+    main(["--out", "out", "--summarize"])  # from the CSV alone: the same tables
+    assert Path("out/summary.md").read_text() == written
+    table = [line for line in written.splitlines() if line.startswith("| structured | shrunk |")]
+    assert len(table) == 2 and all(line.count(" at ") == 3 for line in table)  # a table per thread count
+    assert f"| method | form | batch 1 | batch {test_samples} | batch 200 |" in written
 
 
 def test_the_methods_default_to_the_params_ones(trained):
