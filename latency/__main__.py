@@ -22,7 +22,8 @@ MAX_BATCH = 2**20
 CROSSOVER_TEXT = ("method", "form", "crossover_sparsity", "top_sparsity", "top_measured_speedup",
                   "top_theoretical_speedup")
 COLUMNS = ("method", "level_by", "level", "amount", "sparsity", "hidden_width", "theoretical_speedup", "form",
-           "batch", "threads", "median_s", "q25_s", "q75_s", "calls", "measured_speedup")
+           "batch", "threads", "min_s", "median_s", "q25_s", "q75_s", "calls", "measured_speedup",
+           "measured_speedup_median")
 
 
 def arguments(argv):
@@ -37,7 +38,7 @@ def arguments(argv):
                         "or `test` for the whole test split (default 1 256 test)")
     parser.add_argument("--threads", nargs="+", type=int, metavar="N",
                         help=f"torch thread counts (default 1 and every usable core: {usable_cores()})")
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (default 7)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per measurement (default 9)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
     parser.add_argument("--min-seconds", type=float, default=2e-3,
                         help="shortest repeat: calls are looped until one lasts this long (default 0.002)")
