@@ -7,7 +7,8 @@ trained net's pattern differs, its counts per layer do not; layer-wise keeps the
 from being emptied, as global pruning of an untrained net does). Forms and timing are
 prunelab/latency.py's (dense masked, scipy CSR, torch CSR; shrunk shown apart: how far it
 shrinks depends on the neurons the pattern leaves alive, few of 256 with 99 % of fc2's 256 weights gone). Batch 1 and 256, one thread, the numeric pins in
-force; every ratio is measured in this one run.
+force, the forms' repeats interleaved and each form's fastest repeat (as python -m latency
+does); every ratio is measured in this one run.
 
 Usage: python bench/sparse_latency.py [--repeats N]
 """
@@ -43,7 +44,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     repeats = parser.parse_args().repeats
-    print(f"{latency.machine()['cpu']}, one thread, pinned numerics; medians of {repeats} repeats")
+    print(f"{latency.machine()['cpu']}, one thread, pinned numerics; fastest of {repeats} interleaved repeats")
     print("| model at 99 % of the weights | batch | dense µs | fastest sparse form | its µs | "
           "fastest sparse / dense | shrunk / dense |")
     print("|---|---|---|---|---|---|---|")
@@ -53,8 +54,8 @@ def main():
         forms = {form: latency.deployable(state, form) for form in latency.FORMS}
         with latency.threads(1):
             for batch in BATCHES:
-                times = {form: latency.time_call(function, x[:batch], repeats=repeats)["median_s"]
-                         for form, function in forms.items()}
+                samples, _ = latency.time_forms(forms, x[:batch], repeats=repeats)
+                times = {form: min(values) for form, values in samples.items()}
                 fastest = min(SPARSE, key=times.get)
                 print(f"| {label}, sparsity {report(state)['sparsity']:.3f} | {batch} | {times['dense'] * 1e6:.1f} | "
                       f"{fastest} | {times[fastest] * 1e6:.1f} | {times[fastest] / times['dense']:.2f} | "
