@@ -98,3 +98,16 @@ def test_crossover_is_the_sparsity_from_which_a_form_wins_at_every_higher_level(
     assert (wins["top_sparsity"], wins["top_measured_speedup"]) == (0.99, 3.0)
     (never,) = latency.crossovers(rows([0.4, 1.2, 1.5, 1.1, 0.9]))
     assert never["crossover_sparsity"] is None and never["best_measured_speedup"] == 1.5
+
+
+def test_time_call_reports_the_median_between_its_quartiles():
+    calls = []
+    timing = latency.time_call(lambda x: calls.append(1), torch.zeros(1), repeats=5, warmup=1, min_seconds=0)
+    assert timing["q25_s"] <= timing["median_s"] <= timing["q75_s"] and timing["calls"] == 1
+    assert len(calls) == 1 + 1 + 5  # warm-up, calibration, repeats
+
+
+def test_machine_names_the_cpu_cores_libraries_and_pins():
+    described = latency.machine()
+    assert described["cpu"] and described["usable_cores"] >= 1 and described["torch"] == torch.__version__
+    assert set(described["pins"]) >= {"MKL_CBWR", "OMP_NUM_THREADS"}
