@@ -3,6 +3,9 @@ import argparse
 import json
 import shlex
 import sys
+from pathlib import Path
+
+import yaml
 
 import stages  # noqa: F401  (first: it pins the numerics before numpy and torch load)
 from prunelab import costs, latency, stacks
@@ -18,6 +21,9 @@ import latency as tool
 from latency.figure import speedup_figure
 
 OUT = "latency-results"  # gitignored
+LOCK = "dvc.lock"
+# The stages whose outputs it reads: the splits, the checkpoints.
+READS = ("generate-data", "train")
 MAX_BATCH = 2**20
 CROSSOVER_TEXT = ("method", "form", "crossover_sparsity", "top_sparsity", "top_measured_speedup",
                   "top_theoretical_speedup")
@@ -71,6 +77,27 @@ def batch_inputs(x_test, batches):
     return x_test.repeat((largest + len(x_test) - 1) // len(x_test), 1)[:largest], list(dict.fromkeys(sizes))
 
 
+def check_fresh(current):
+    """The params dvc.lock records for the runs that made the splits and checkpoints against
+    params.yaml's (current: as parsed): a change not reproduced yet is a stale input. Without a
+    dvc.lock (stages run by hand) there is nothing to compare."""
+    if not Path(LOCK).exists():
+        return
+    try:
+        lock = yaml.safe_load(Path(LOCK).read_text())
+        recorded = {stage: lock["stages"][stage].get("params", {}).get("params.yaml", {}) for stage in READS}
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
+        raise UserError(f"{LOCK}: unreadable or without stages {', '.join(READS)}; run `dvc repro train`") from None
+    for stage, sections in recorded.items():
+        for section, values in sections.items():
+            now = current.get(section)
+            for key in sorted(set(values) | set(now or {})) if isinstance(values, dict) else []:
+                if not isinstance(now, dict) or now.get(key) != values.get(key):
+                    shown = now.get(key) if isinstance(now, dict) else None
+                    raise UserError(f"{LOCK}: stage {stage} ran with {section}.{key} = {values.get(key)!r}, params.yaml "
+                                    f"has {shown!r}: its outputs are stale; run `dvc repro train` first")
+
+
 def sweep_models(params, methods):
     """The first seed's model at every level of every method, masked as prune-sweep masks it (one-shot)."""
     prune, train, model = params["prune"], params["train"], params["model"]
@@ -105,6 +132,7 @@ def main(argv=None):
     params = schema.load("model", "train", "prune")
     methods = checked_methods(args.methods or params["prune"]["methods"])
     batches, counts = checked(args)
+    check_fresh(schema.read_params())
     models, x_test, seed = sweep_models(params, methods)
     x, batches = batch_inputs(x_test, batches)
     machine = {**latency.machine(), "seed": seed, "masks": "one-shot (also fine-tune's and the lottery ticket's)",

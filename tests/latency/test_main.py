@@ -92,6 +92,24 @@ def test_checkpoints_that_do_not_fit_the_params_are_an_error(trained):
     assert not Path("out").exists()
 
 
+def write_lock(**train):
+    """A dvc.lock as `dvc repro` writes it, recording the params of generate-data and train."""
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    stages = {"generate-data": {"params": {"params.yaml": {"data": params["data"]}}},
+              "train": {"params": {"params.yaml": {"model": params["model"], "train": {**params["train"], **train}}}}}
+    Path("dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": stages}))
+
+
+def test_params_changed_since_the_recorded_run_are_a_stale_input(trained):
+    write_lock()
+    main(["--out", "out", "--batches", "1", *FAST])  # in step: no error
+    write_lock(epochs=3)
+    with pytest.raises(UserError, match=r"^dvc.lock: stage train ran with train.epochs = 3, params.yaml has 8: its "
+                                        r"outputs are stale; run `dvc repro train` first$"):
+        main(["--out", "other", *FAST])
+    assert not Path("other").exists()
+
+
 @pytest.mark.parametrize("arguments,message", [
     (["--methods", "snip"], r"^--methods snip: unknown; expected names from global-magnitude"),
     (["--batches", "0"], r"^--batches 0: expected `test` \(the samples of data/test.npz\) or an integer in \[1, "),
