@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test install bench browser study-features study-width
+.PHONY: repro test install bench browser latency study-features study-width
 
 install: $(STAMP)
 
@@ -31,7 +31,14 @@ browser:
 	  echo "note: could not install chromium; the browser test will skip" >&2
 
 bench: $(STAMP)
-	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py
+	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py && python bench/sparse_latency.py
+
+# Measured inference time of every method and level, dense, sparse and shrunk (python -m
+# latency): machine-dependent, so not a stage; it needs only stage train's outputs. ARGS: e.g.
+# ARGS='--out docs/results/latency-default --methods global-magnitude structured'.
+latency: $(STAMP)
+	dvc repro train
+	python -m latency $(ARGS)
 
 # The complexity studies (the study tool, study/): queue one DVC experiment per value, run the
 # queue with two workers, wait, print the comparison. Commit changes first: only committed

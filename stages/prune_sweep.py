@@ -104,9 +104,7 @@ def main():
     message = schema.budget_fits(prune, x_train.shape[1], hidden, outputs)
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
-    amounts, thresholds = per_seed_levels(trained, levels)
-    setup = sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
-    setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
+    setup, thresholds = sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device)
     rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test, prune["dense_budget"])]
     dense, _ = stacks.evaluate(trained, x_test, y_test)
@@ -123,9 +121,11 @@ def main():
     write_structured(setup, levels, neurons[0] if neurons else None)
 
 
-def sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device):
-    """The regimes' setup from the params; a gradual schedule with no update is an error here,
-    before anything is written."""
+def sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device):
+    """The regimes' setup from the params, and each model's threshold at every level: what the
+    sweep (and `python -m latency`, which times its masks) starts from. A gradual schedule with no
+    update is an error here, before anything is written."""
+    amounts, thresholds = per_seed_levels(trained, levels)
     rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
                     prune["rewind_epoch"])
     setup = SweepSetup(trained, seeds, amounts, x_train, y_train,
@@ -133,10 +133,11 @@ def sweep_setup(prune, train, trained, seeds, amounts, x_train, y_train, device)
                        retrain=Training(train["epochs"], train["lr"]), random_seed=prune["seed"],
                        batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
                        rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]))
+    setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
     message = schema.gradual_fits(prune, train["batch_size"], len(x_train))
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
-    return setup
+    return setup, thresholds
 
 
 def write_structured(setup, levels, method):
