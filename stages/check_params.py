@@ -15,7 +15,8 @@ from prunelab.shapes import outputs_for
 from stages import UserError, paths, run
 from stages.artifacts import write_bytes
 from stages.params_file import PARAMS_FILE
-from stages.schema import budget_fits, gradual_fits, read_params, validate
+from stages.rules import budget_fits, gradual_fits
+from stages.schema import read_params, validate
 
 
 def main():

@@ -15,7 +15,7 @@ from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES, RoundRows
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
-from stages import UserError, paths, run, schema
+from stages import UserError, paths, rules, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
 from stages.checkpoints import device_for, load_splits, load_stack
 
@@ -101,7 +101,7 @@ def main():
     trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
     levels = levels_of(prune)
     _, hidden, outputs = stacks.architecture(trained)
-    message = schema.budget_fits(prune, x_train.shape[1], hidden, outputs)
+    message = rules.budget_fits(prune, x_train.shape[1], hidden, outputs)
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
     setup, thresholds = sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device)
@@ -134,7 +134,7 @@ def sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device):
                        batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
                        rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]))
     setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
-    message = schema.gradual_fits(prune, train["batch_size"], len(x_train))
+    message = rules.gradual_fits(prune, train["batch_size"], len(x_train))
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
     return setup, thresholds

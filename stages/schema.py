@@ -1,46 +1,19 @@
 """The params.yaml schema: every key, its type, range and default, and its validation.
 
-read_params (stages/params_file.py) parses the file; validate and load check it here.
+read_params (stages/params_file.py) parses the file; validate and load check it here, with
+the checks across keys in stages/rules.py. What a key is (Key), and the data keys that the
+sources' records bring, are in stages/keys.py.
 
 `python -m stages.schema` prints the params table that the README carries.
 """
-import functools
-import importlib
 import math
 import sys
-from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 
-from stages import UserError, paths
+from stages import UserError, keys, rules
+from stages.keys import Key, one_of, registry
 from stages.params_file import PARAMS_FILE, parse_params
-
-
-@dataclass(frozen=True)
-class Key:
-    default: object          # its Python type is the key's type (int, float, str, list of floats)
-    valid: Callable          # called with a value of the right type
-    expected: str            # what `valid` accepts, for errors and the README
-    meaning: str
-    shown: str = ""          # the default as the README shows it, when repr is unreadable
-    item_expected: object = ""  # for lists: what `valid` accepts of each item; for names: a function giving them
-    item_type: type = float  # for lists: the type of each item
-    min_items: int = 1       # for lists
-    distinct: bool = True    # for lists: a repeated item is an error (levels, names; not widths)
-    sources: tuple = ()      # data keys: the data.source values it applies to (empty: all); an error when set otherwise
-    required: bool = False   # data keys: must be set when data.source is one of `sources`
-
-
-def registry(module, name):
-    """The names of a registry (prunelab.data's SOURCES, prunelab.names' METHODS and REGIMES),
-    imported only when a key that names one is checked: a stage then depends on exactly the
-    code that checking its own sections loads, and no stage on torch."""
-    return tuple(getattr(importlib.import_module(f"prunelab.{module}"), name))
-
-
-def one_of(module, name):
-    return lambda: f"one of {', '.join(registry(module, name))}"
 
 
 SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
@@ -48,54 +21,11 @@ SEED_AMOUNTS = [float(a) for a in np.linspace(0.01, 0.5, 20)]
 HIGH_AMOUNTS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
 
 
-def _sources():
-    return importlib.import_module("prunelab.data").SOURCES  # only where data is checked: see registry()
-
-
-def section_keys(section):
-    """A section's keys; data's include every source's options (prunelab/data.py's records)."""
-    return {**SCHEMA["data"], **_source_keys()[0]} if section == "data" else SCHEMA[section]
-
-
-def _under_datasets(valid, path):
-    return path.startswith(f"{paths.DATASETS_DIR}/") and ".." not in path.split("/") and valid(path)
-
-
-def _option_key(option, sources):
-    valid, expected = option.valid, option.expected
-    if option.suffix:  # a file of the user's: under the folder that dvc.yaml tracks for it
-        valid = functools.partial(_under_datasets, option.valid)
-        expected = f"a path under {paths.DATASETS_DIR}/ ending in {option.suffix}"
-    required = option.default is None
-    return Key(option.kind() if required else option.default, valid, expected, option.meaning,
-               shown=f"none ({' or '.join(sources)} only)" if required else "", sources=sources, required=required)
-
-
-@functools.cache
-def _source_keys():
-    """The data keys of the sources' options (prunelab/data.py's records), in their order: per
-    source its own Keys (what a value is checked with), and one Key per option name for the
-    table and the section's key list; an option that several sources take applies to all."""
-    takers = {}
-    for source, record in _sources().items():
-        for name in record.options:
-            takers.setdefault(name, []).append(source)
-    own = {source: {name: _option_key(option, tuple(takers[name])) for name, option in record.options.items()}
-           for source, record in _sources().items()}
-    shared = {}
-    for name, sources in takers.items():
-        keys = [own[source][name] for source in sources]
-        expected = dict.fromkeys(key.expected for key in keys)
-        shared[name] = replace(keys[0], expected="; ".join(expected) if len(expected) == 1 else
-                               "; ".join(f"{source}: {key.expected}" for source, key in zip(sources, keys)))
-    return shared, own
-
-
 SCHEMA = {
     "data": {
         "source": Key("make_classification", lambda v: v in registry("data", "SOURCES"),
                       "a name from SOURCES in prunelab/data.py", lambda: "the dataset: " + ", ".join(
-                          f"{name} ({record.about})" for name, record in _sources().items()),
+                          f"{name} ({record.about})" for name, record in keys.sources().items()),
                       item_expected=one_of("data", "SOURCES")),
         "random_state": Key(42, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)", "dataset and split seed"),
         "test_size": Key(0.3, lambda v: 0 < v < 1, "a number in (0, 1)", "fraction of samples held out for testing"),
@@ -186,75 +116,9 @@ SCHEMA = {
 }
 
 
-def _keys_fit_the_source(section, given):
-    for name in given:
-        key = section_keys("data")[name]
-        if key.sources and section["source"] not in key.sources:
-            return (f"data.{name} is set, but it applies only to data.source {' or '.join(key.sources)} and "
-                    f"data.source is {section['source']}; expected it removed")
-    for name, key in _source_keys()[1][section["source"]].items():
-        if key.required and name not in given:
-            return f"data.source is {section['source']} but data.{name} is not set; expected {key.expected}"
-    return None
-
-
-def _the_sources_own_rules(section, given):
-    """A source's checks across its options (prunelab/data.py), for a synthetic source the split
-    sizes too; a file's rows are known once it is read: check-params checks the split then."""
-    for rule in _sources()[section["source"]].rules:
-        message = rule(section)
-        if message:
-            return message
-    return None
-
-
-def _seeds_fit(section, given):
-    last = section["seed"] + section["repeats"] - 1
-    if last >= 2**63:
-        return f"train.seed + train.repeats - 1 = {last}; expected torch seeds below 2**63"
-    return None
-
-
-def _some_level(section, given):
-    if not any(section[name] for name in ("amounts", "thresholds", "compressions", "speedups")):
-        return ("prune.amounts and prune.thresholds are both empty; expected at least one level (or a budget: "
-                "prune.compressions, prune.speedups)")
-    return None
-
-
-def gradual_fits(prune, batch_size, train_samples):
-    """An error message when gradual pruning would never update its masks, else None."""
-    rows = min(batch_size or train_samples, train_samples)
-    steps = prune["gradual_epochs"] * -(-train_samples // rows)
-    if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
-        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
-                "training (prune.gradual_epochs x minibatches per epoch)")
-    return None
-
-
-def budget_fits(prune, features, hidden_sizes, outputs):
-    """An error message when a budget level asks for more than a mask can give, else None: at
-    least one weight stays (biases are never pruned by the weight methods)."""
-    from prunelab.shapes import weight_count  # here: only the stages that check budgets depend on it
-    weights, biases = weight_count([features, *hidden_sizes, outputs])
-    neurons = [name for name in prune["methods"] if name in registry("names", "NEURON_METHODS")]
-    if (prune["compressions"] or prune["speedups"]) and neurons:
-        return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
-                "prune.speedups); expected weight methods only: a neuron is many weights, no neuron count meets "
-                "a budget within one weight")
-    for index, value in enumerate(prune["compressions"]):
-        if (weights + biases) / value - biases < 1:
-            return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "
-                    f"for {features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight and every bias left)")
-    for index, value in enumerate(prune["speedups"]):
-        if weights / value < 1:
-            return (f"prune.speedups[{index}] = {value}: expected at most {weights} for "
-                    f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight left of {weights})")
-    return None
-
-
-# Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [_keys_fit_the_source, _the_sources_own_rules], "train": [_seeds_fit], "prune": [_some_level]}
+def section_keys(section):
+    """A section's keys; data's include every source's options (prunelab/data.py's records)."""
+    return {**SCHEMA["data"], **keys.source_keys()[0]} if section == "data" else SCHEMA[section]
 
 
 def _typed(name, key, value):
@@ -269,7 +133,7 @@ def _typed(name, key, value):
         for index, item in enumerate(value):
             typed = float(item) if key.item_type is float and _is_number(item) else item
             if isinstance(typed, bool) or not (isinstance(typed, key.item_type) and key.valid(typed)):
-                raise bad(f"{name}[{index}]", item, _text(key.item_expected))
+                raise bad(f"{name}[{index}]", item, keys.text(key.item_expected))
             if key.distinct and value.index(item) != index:
                 raise bad(f"{name}[{index}]", item, f"distinct values; it repeats {name}[{value.index(item)}]")
         return [key.item_type(item) for item in value]
@@ -285,13 +149,8 @@ def _typed(name, key, value):
         raise bad()
     if not key.valid(typed):
         # A name from a registry: list the names (as for list items) rather than point at the file.
-        raise bad(expected=_text(key.item_expected) or key.expected)
+        raise bad(expected=keys.text(key.item_expected) or key.expected)
     return typed
-
-
-def _text(value):
-    """A message part, or the function that makes it (registries are imported only when needed)."""
-    return value() if callable(value) else value
 
 
 def _is_number(value):
@@ -311,28 +170,28 @@ def read_params(path=PARAMS_FILE):
 
 def _keys_to_check(section, given):
     """A section's keys; for data, the chosen source's own check of each of its options."""
-    keys = section_keys(section)
+    known = section_keys(section)
     if section == "data" and isinstance(given, dict):
-        source = _typed("data.source", keys["source"], given["source"]) if "source" in given else keys["source"].default
-        keys = {**keys, **_source_keys()[1][source]}
-    return keys
+        source = _typed("data.source", known["source"], given["source"]) if "source" in given else known["source"].default
+        known = {**known, **keys.source_keys()[1][source]}
+    return known
 
 
 def validate_section(params, section):
     """Check one section of parsed params; return it typed, with defaults for absent keys."""
     given = params.get(section)
-    keys = _keys_to_check(section, given)
+    known = _keys_to_check(section, given)
     if given is None:
-        raise UserError(f"{PARAMS_FILE}: missing section '{section}'; expected keys {', '.join(keys)}")
+        raise UserError(f"{PARAMS_FILE}: missing section '{section}'; expected keys {', '.join(known)}")
     if not isinstance(given, dict):
-        raise UserError(f"{PARAMS_FILE}: {section} = {given!r}: expected a mapping with keys {', '.join(keys)}")
+        raise UserError(f"{PARAMS_FILE}: {section} = {given!r}: expected a mapping with keys {', '.join(known)}")
     for name in given:
-        if name not in keys:
-            raise UserError(f"{PARAMS_FILE}: unknown key {section}.{name}; known keys: {', '.join(keys)}")
+        if name not in known:
+            raise UserError(f"{PARAMS_FILE}: unknown key {section}.{name}; known keys: {', '.join(known)}")
     # Defaults are valid by construction; only given values are checked (path's default "" is none).
     values = {name: _typed(f"{section}.{name}", key, given[name]) if name in given else key.default
-              for name, key in keys.items()}
-    for rule in SECTION_RULES.get(section, []):
+              for name, key in known.items()}
+    for rule in rules.SECTION_RULES.get(section, []):
         message = rule(values, given)
         if message:
             raise UserError(f"{PARAMS_FILE}: {message}")
@@ -357,7 +216,7 @@ def markdown_table():
     rows = ["| key | default | expected | meaning |", "|---|---|---|---|"]
     for section in SCHEMA:
         for name, key in section_keys(section).items():
-            rows.append(f"| {section}.{name} | {key.shown or key.default} | {key.expected} | {_text(key.meaning)} |")
+            rows.append(f"| {section}.{name} | {key.shown or key.default} | {key.expected} | {keys.text(key.meaning)} |")
     return "\n".join(rows)
 
 

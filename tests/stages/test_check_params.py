@@ -282,14 +282,14 @@ def test_checking_the_default_params_loads_neither_torch_nor_scikit_learn(tmp_pa
 
 def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
     from prunelab import data
-    from stages import schema
+    from stages import keys as stage_keys
     toy = data.Source(lambda random_state, n_points, path: None, "a toy",
                       {"n_points": data.Option(10, lambda v: v > 0, "an integer > 0", "points"),
                        "path": data.Option(None, lambda v: v.endswith(".toy"), "a .toy file", "the file", kind=str,
                                            suffix=".toy")},
                       rules=(lambda values: "too many" if values["n_points"] > 99 else None,))
     monkeypatch.setitem(data.SOURCES, "toy", toy)
-    keys, own = schema._source_keys.__wrapped__()
+    keys, own = stage_keys.source_keys.__wrapped__()
     assert keys["n_points"].sources == ("toy",) and keys["n_points"].default == 10
     # An option two sources take is one key that applies to both, checked by each source's own
     # rule; a file lies under datasets/.
@@ -297,7 +297,7 @@ def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
     assert own["toy"]["path"].valid("datasets/a.toy") and not own["toy"]["path"].valid("elsewhere/a.toy")
     assert not own["csv"]["path"].valid("datasets/a.toy")
     assert keys["path"].expected == "csv: a path under datasets/ ending in .csv; toy: a path under datasets/ ending in .toy"
-    monkeypatch.setattr(schema, "_source_keys", lambda: (keys, own))
+    monkeypatch.setattr(stage_keys, "source_keys", lambda: (keys, own))
     section = {"source": "toy", "n_points": 100, "path": "datasets/a.toy", "random_state": 1, "test_size": 0.5}
     with pytest.raises(UserError, match="params.yaml: too many$"):
         validate({**given_defaults(), "data": section})

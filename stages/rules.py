@@ -1,0 +1,77 @@
+"""Checks that span keys: of one section (SECTION_RULES, run by stages/schema.py's
+validate_section), and of params against the data's shape (gradual_fits, budget_fits, run by
+check-params once it knows the data, and by prune-sweep). Each returns an error message or None."""
+from stages import keys
+
+
+def keys_fit_the_source(section, given):
+    """A source's options only with that source; its required ones set."""
+    shared = keys.source_keys()[0]
+    for name in given:
+        takers = shared[name].sources if name in shared else ()  # the common keys apply to all
+        if takers and section["source"] not in takers:
+            return (f"data.{name} is set, but it applies only to data.source {' or '.join(takers)} and "
+                    f"data.source is {section['source']}; expected it removed")
+    for name, key in keys.source_keys()[1][section["source"]].items():
+        if key.required and name not in given:
+            return f"data.source is {section['source']} but data.{name} is not set; expected {key.expected}"
+    return None
+
+
+def the_sources_own_rules(section, given):
+    """A source's checks across its options (prunelab/data.py), for a synthetic source the split
+    sizes too; a file's rows are known once it is read: check-params checks the split then."""
+    for rule in keys.sources()[section["source"]].rules:
+        message = rule(section)
+        if message:
+            return message
+    return None
+
+
+def seeds_fit(section, given):
+    last = section["seed"] + section["repeats"] - 1
+    if last >= 2**63:
+        return f"train.seed + train.repeats - 1 = {last}; expected torch seeds below 2**63"
+    return None
+
+
+def some_level(section, given):
+    if not any(section[name] for name in ("amounts", "thresholds", "compressions", "speedups")):
+        return ("prune.amounts and prune.thresholds are both empty; expected at least one level (or a budget: "
+                "prune.compressions, prune.speedups)")
+    return None
+
+
+def gradual_fits(prune, batch_size, train_samples):
+    """An error message when gradual pruning would never update its masks, else None."""
+    rows = min(batch_size or train_samples, train_samples)
+    steps = prune["gradual_epochs"] * -(-train_samples // rows)
+    if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
+        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
+                "training (prune.gradual_epochs x minibatches per epoch)")
+    return None
+
+
+def budget_fits(prune, features, hidden_sizes, outputs):
+    """An error message when a budget level asks for more than a mask can give, else None: at
+    least one weight stays (biases are never pruned by the weight methods)."""
+    from prunelab.shapes import weight_count  # here: only the stages that check budgets depend on it
+    weights, biases = weight_count([features, *hidden_sizes, outputs])
+    neurons = [name for name in prune["methods"] if name in keys.registry("names", "NEURON_METHODS")]
+    if (prune["compressions"] or prune["speedups"]) and neurons:
+        return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
+                "prune.speedups); expected weight methods only: a neuron is many weights, no neuron count meets "
+                "a budget within one weight")
+    for index, value in enumerate(prune["compressions"]):
+        if (weights + biases) / value - biases < 1:
+            return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "
+                    f"for {features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight and every bias left)")
+    for index, value in enumerate(prune["speedups"]):
+        if weights / value < 1:
+            return (f"prune.speedups[{index}] = {value}: expected at most {weights} for "
+                    f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight left of {weights})")
+    return None
+
+
+# Rules that span keys of one section: each returns an error message or None.
+SECTION_RULES = {"data": [keys_fit_the_source, the_sources_own_rules], "train": [seeds_fit], "prune": [some_level]}
