@@ -99,7 +99,7 @@ def check_fresh(current):
 
 
 def sweep_models(params, methods):
-    """The first seed's model at every level of every method, masked as prune-sweep masks it (one-shot)."""
+    """The model of the first torch seed at every level of every method, masked as prune-sweep masks it (one-shot)."""
     prune, train, model = params["prune"], params["train"], params["model"]
     (x_train, y_train), (x_test, _) = load_splits()
     trained, seeds = load_stack(paths.MODELS, x_test.shape[1])

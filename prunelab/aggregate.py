@@ -64,7 +64,7 @@ def within_tolerance(rows: Iterable[dict[str, Any]], dense: float, tolerance: fl
 
 def budget_gain(curve: Sequence[dict[str, Any]], control: Sequence[dict[str, Any]], dense: float,
                 tolerance: float) -> tuple[float, float]:
-    """At a seed's sparsest level within tolerance (its densest level when none is), (the
+    """At the sparsest level within tolerance of one torch seed's curve (its densest level when none is), (the
     dense control's accuracy there, the regime's accuracy minus it)."""
     level = within_tolerance(curve, dense, tolerance) or min(curve, key=lambda row: row["sparsity"])
     same = next(row for row in control if all(row[key] == level[key] for key in LEVEL_KEYS if key in row))

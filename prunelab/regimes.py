@@ -1,7 +1,7 @@
 """Regimes: what happens around pruning. Each maps (setup, method) to {regime name: result}.
 
 A result is a stack holding one model per (seed, level), seed-major, in the order of
-`setup.seeds` and of each seed's `setup.amounts`, ready to evaluate; or, for the regimes that
+`setup.seeds` and of each torch seed's `setup.amounts`, ready to evaluate; or, for the regimes that
 prune in rounds (prunelab/rounds.py), a `RoundRows` whose levels are its rounds. A new regime
 is one function and one line in REGIMES.
 """

@@ -10,7 +10,7 @@
 - `lr-rewind` (Renda et al. 2020): prune the last round's retrained weights, retrain them with
   the original schedule (train.epochs at train.lr).
 
-Rounds go on until the fraction removed reaches the largest level asked for (any seed's).
+Rounds go on until the fraction removed reaches the largest level asked for (for every torch seed's model).
 Round 0 is the dense start: the trained model (the dense ticket, retrained, for tickets).
 """
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from prunelab.sweep_setup import SweepSetup
 
 @dataclass
 class RoundRows:
-    weights: dict     # seed-major stack: each seed's rounds 0, 1, ... in order
+    weights: dict     # seed-major stack: each torch seed's rounds 0, 1, ... in order
     removed: list     # per round, the fraction removed (of the method's unit: weights or neurons)
 
     @property

@@ -112,7 +112,7 @@ class SweepSetup:
         return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
 
     def order(self, weights: dict) -> list:
-        """Each model's minibatch seed in a seed-major stack: its seed's, the order train gave it."""
+        """Each model's minibatch seed in a seed-major stack: its torch seed, the order train gave it."""
         return [seed for seed in self.seeds for _ in range(stacks.size(weights) // len(self.seeds))]
 
     def train(self, weights: dict, masks: Optional[dict], schedule: Training, description: str, **hook) -> dict:
