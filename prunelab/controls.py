@@ -7,12 +7,14 @@ a one-shot ticket adds one retraining. The control trains with the regime's lear
 a fresh Adam, as the regime does, and one run gives every round's control (training is the
 same whatever its length, so round r's control is that run's weights after r schedules).
 """
+from typing import Optional
+
 from prunelab import stacks
 from prunelab.aggregate import CONTROL_PREFIX  # noqa: F401 (the sweep names control rows with it)
 from prunelab.sweep_setup import SweepSetup, Training
 
 
-def extra_training(setup: SweepSetup, name: str):
+def extra_training(setup: SweepSetup, name: str) -> Optional[tuple[Training, bool]]:
     """(the schedule one unit of a result's extra training is, whether it adds one per round),
     or None for a result that adds no training (one-shot)."""
     per_level = {"fine-tune": setup.finetune, "gradual": Training(setup.gradual.epochs, setup.finetune.lr),

@@ -10,6 +10,7 @@ when a loader runs: checking params needs the records, not the numeric code.
 """
 import csv
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -62,7 +63,7 @@ def _bundled(name):
     return load
 
 
-def from_csv(random_state: int, path, target: str) -> tuple:
+def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
     """A CSV file with a header row: numeric feature columns and a `target` column of class
     labels (numbers or names, mapped to 0 .. classes - 1 in sorted order)."""
     try:

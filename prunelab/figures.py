@@ -4,6 +4,7 @@ side, the spread-out high-sparsity axis, and bytes that depend on the figure alo
 Used by the pipeline's figures (stages/plot.py) and the study tool's (study/figures.py).
 """
 import io
+from typing import Sequence
 
 import matplotlib
 import numpy as np
@@ -13,7 +14,8 @@ from matplotlib.figure import Figure
 SPARSITY_TICKS = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
 
 
-def band(axes: Axes, xs, mean, std, label: str, **line) -> None:
+def band(axes: Axes, xs: Sequence[float] | np.ndarray, mean: Sequence[float] | np.ndarray,
+         std: Sequence[float] | np.ndarray, label: str, **line) -> None:
     """A mean curve with a band of ± one std around it, the band in the curve's colour."""
     mean, std = np.asarray(mean), np.asarray(std)
     drawn, = axes.plot(xs, mean, marker=".", label=label, **line)

@@ -10,13 +10,15 @@ whatever stack it is in (tested).
 Stacks are independent: they train in parallel on the workers (prunelab/compute.py); a lone
 stack spreads its products' tiles over them instead. Either way the bytes are the same.
 """
+from typing import Callable, Mapping, Sequence
+
 import numpy as np
 import torch
 
 from prunelab.compute import parallel_map, product
 from prunelab.model import layer_names
 from prunelab.progress import bar
-from prunelab.stacks import architecture, linear, models_per_task, part, per_model, size
+from prunelab.stacks import Stack, architecture, linear, models_per_task, part, per_model, size
 
 BETAS, EPS = (0.9, 0.999), 1e-8
 # Floats of hidden activations one stack may hold per step: past the cache, stacking more models
@@ -26,7 +28,8 @@ ACTIVATION_BUDGET = 2**19
 GPU_ACTIVATION_BUDGET = 2**28
 
 
-def batches(samples, batch_size, order_seeds, epoch, device="cpu"):
+def batches(samples: int, batch_size: int, order_seeds: Sequence[int], epoch: int,
+            device: str | torch.device = "cpu") -> list[torch.Tensor | None]:
     """Row indices of each minibatch of one epoch, per model (models x rows), or None once for a
     full batch. Model i shuffles with numpy's Generator seeded [order_seeds[i], epoch]: its own
     order, whatever stack it is in."""
@@ -37,7 +40,7 @@ def batches(samples, batch_size, order_seeds, epoch, device="cpu"):
     return [orders[:, start:start + batch_size] for start in range(0, samples, batch_size)]
 
 
-def output_gradient(out, y):
+def output_gradient(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """d(mean loss)/d(logits) of every model: BCE after a sigmoid (one output), as autograd
     computes it through nn.BCELoss and Sigmoid (zero where the sigmoid saturates); else
     softmax cross-entropy. Model by model: see per_model."""
@@ -55,7 +58,7 @@ def output_gradient(out, y):
     return per_model(one, out, y)
 
 
-def gradients(params, x, y, grads, buffers):
+def gradients(params: Stack, x: torch.Tensor, y: torch.Tensor, grads: Stack, buffers: dict) -> None:
     """Fill grads with the gradient of every model's mean loss on (x, y); x is shared or per model.
 
     Activations live in `buffers` (a dict kept across steps): a fresh megabyte-sized tensor
@@ -83,7 +86,7 @@ def gradients(params, x, y, grads, buffers):
             delta = below
 
 
-def bias_gradient(delta, gradient):
+def bias_gradient(delta: torch.Tensor, gradient: torch.Tensor) -> Callable[[int | slice, int, int], None]:
     """For product's then: a bias's gradient, the sum of delta over samples, once per model (in
     the task of its first tile) over all units: how numpy sums a block depends on its width (one
     column is summed pairwise, more in order), so never a tile's block. numpy's per-model sum
@@ -98,7 +101,7 @@ def bias_gradient(delta, gradient):
     return then
 
 
-def relu_gradient(gradient, outputs):
+def relu_gradient(gradient: torch.Tensor, outputs: torch.Tensor) -> Callable[[int | slice, int, int], None]:
     """For product's then: keep the gradient where the ReLU's output was positive, in place."""
     def then(model, start, stop):
         rows = gradient[model, start:stop]
@@ -106,7 +109,8 @@ def relu_gradient(gradient, outputs):
     return then
 
 
-def adam_step(params, grads, moments, step, lr):
+def adam_step(params: list[torch.Tensor], grads: list[torch.Tensor],
+              moments: tuple[list[torch.Tensor], list[torch.Tensor]], step: int, lr: float) -> None:
     """torch.optim.Adam's update (no weight decay, no amsgrad), its operations in its order,
     every tensor at once."""
     first, second = moments
@@ -120,7 +124,7 @@ def adam_step(params, grads, moments, step, lr):
     torch._foreach_addcdiv_(params, first, denominators, -lr / correction1)
 
 
-def gather(data, rows, buffers, role):
+def gather(data: torch.Tensor, rows: torch.Tensor, buffers: dict, role: str) -> torch.Tensor:
     """data[rows] (models x batch x columns) into a buffer kept across steps, one per role."""
     key = ("batch", role, rows.shape[-1])
     if key not in buffers:
@@ -130,7 +134,8 @@ def gather(data, rows, buffers, role):
     return out
 
 
-def flat_copy(tensors, device, copy=True):
+def flat_copy(tensors: Mapping[str, torch.Tensor], device: str | torch.device,
+              copy: bool = True) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """(one contiguous buffer holding every tensor (a copy, or uninitialised), a dict of its views in their shapes)."""
     buffer = torch.empty(sum(value.numel() for value in tensors.values()), device=device)
     views, offset = {}, 0
@@ -142,8 +147,11 @@ def flat_copy(tensors, device, copy=True):
     return buffer, views
 
 
-def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None, after_epoch=None,
-                tick=lambda models: None, every=0, hook=None):
+def train_stack(weights: Stack, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
+                masks: Stack | None = None, batch_size: int = 0, order_seeds: Sequence[int] | None = None,
+                after_epoch: Callable[[int, Stack], None] | None = None,
+                tick: Callable[[int], None] = lambda models: None, every: int = 0,
+                hook: Callable[[int, Stack], Stack | None] | None = None) -> Stack:
     """Adam on BCE (one output) or cross-entropy for one stack; returns the trained weights.
 
     Masked weights are zero on entry and after every step, so pruned weights stay pruned and
@@ -187,8 +195,11 @@ def train_stack(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds
     return params
 
 
-def train(weights, x, y, epochs, lr, masks=None, batch_size=0, order_seeds=None, after_epoch=None,
-          device="cpu", description="train", every=0, hook=None):
+def train(weights: Stack, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float, masks: Stack | None = None,
+          batch_size: int = 0, order_seeds: Sequence[int] | None = None,
+          after_epoch: Callable[[int, Stack], None] | None = None, device: str | torch.device = "cpu",
+          description: str = "train", every: int = 0,
+          hook: Callable[[int, Stack, int], Stack | None] | None = None) -> Stack:
     """Train every model of a stack, as many per sub-stack as fit ACTIVATION_BUDGET, sub-stacks in
     parallel; on `device` (cpu or cuda), returned on the CPU. after_epoch sees the first
     sub-stack only. order_seeds: one per model, its minibatch order (default 0 for all).

@@ -6,9 +6,16 @@ recomputed from the weights as they are at that step; what was removed stays rem
 Every (seed, level) trains in one seed-major stack, as fine-tune does; the hook (fit.train's)
 finds each model's own target, so a model's masks do not depend on its stack.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from prunelab import stacks
 from prunelab.schedules import cubic
 from prunelab.sweep_setup import SweepSetup, loss_gradient
+
+if TYPE_CHECKING:
+    from prunelab.pruning import Method
 
 
 def updates(setup: SweepSetup) -> tuple:
@@ -17,7 +24,7 @@ def updates(setup: SweepSetup) -> tuple:
     return steps, steps // setup.gradual.every
 
 
-def gradual(setup: SweepSetup, method) -> dict:
+def gradual(setup: SweepSetup, method: Method) -> dict:
     steps, n = updates(setup)
     if n < 1:
         raise ValueError(f"gradual_every {setup.gradual.every} exceeds the gradual training's {steps} steps")

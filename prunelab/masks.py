@@ -2,24 +2,24 @@
 over layers or within each, and the output guard's redistribution. Ties go to the earlier
 entry (a stable sort), so a mask is a function of the scores alone."""
 import math
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 
 
-def removed_count(amount, n):
+def removed_count(amount: float, n: int) -> int:
     # torch.nn.utils.prune's own rounding of a fractional amount.
     return round(amount * n)
 
 
-def keep_highest(scores, amounts):
+def keep_highest(scores: torch.Tensor, amounts: Sequence[float]) -> torch.Tensor:
     """Masks (levels x scores.shape) that drop the round(a*n) lowest scores at each level a."""
     flat = scores.reshape(-1)
     counts = torch.tensor([removed_count(amount, len(flat)) for amount in amounts])
     return (rank(flat)[None, :] >= counts[:, None]).float().reshape(len(amounts), *scores.shape)
 
 
-def rank(flat):
+def rank(flat: torch.Tensor) -> torch.Tensor:
     """Each score's place in a stable ascending sort (0: removed first)."""
     rank = torch.empty(len(flat), dtype=torch.long)
     rank[torch.argsort(flat, stable=True)] = torch.arange(len(flat))

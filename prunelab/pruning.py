@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 
 from prunelab import scores
@@ -40,7 +41,7 @@ class Method:
             return {layer: state[f"{layer}.weight"].shape[0] for layer in names[:-1]}
         return {layer: state[f"{layer}.weight"].numel() for layer in layer_names(state)}
 
-    def level_counts(self, state: dict, amount: float, exact: bool = False):
+    def level_counts(self, state: dict, amount: float, exact: bool = False) -> int | dict[str, int]:
         """Removals at a fraction `amount`: one pooled count, or one per layer. `exact` (a budget's
         level): per layer too, the total is round(amount * all weights), shared in proportion to
         the layers' sizes (largest remainders), not each layer's own rounding."""
@@ -52,7 +53,7 @@ class Method:
             return apportion(total, sizes)
         return {layer: removed_count(amount, size) for layer, size in sizes.items()}
 
-    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float):
+    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float) -> int | dict[str, int]:
         """Removals after one iterative round from the masks `keep`: `rate` of the survivors
         (pooled), or of each layer's (the last layer at `output_rate`)."""
         removed = {layer: size - int(self._alive(keep, layer).sum()) for layer, size in self.sizes(state).items()}
@@ -66,8 +67,8 @@ class Method:
     def _alive(self, keep, layer):
         return (keep[f"{layer}.bias"] if self.unit == "neurons" else keep[f"{layer}.weight"]).reshape(-1) != 0
 
-    def masks(self, state: dict, counts: list, rng, gradient: Optional[dict] = None, keep: Optional[dict] = None,
-              max_output_sparsity: float = 1.0) -> dict:
+    def masks(self, state: dict, counts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
+              keep: Optional[dict] = None, max_output_sparsity: float = 1.0) -> dict:
         """One mask per level from each level's counts (level_counts or round_counts). With
         `keep`, what it removed stays removed (its scores go below all others)."""
         flat = {layer: value.reshape(-1) for layer, value in self.score(state, rng, gradient).items()}
@@ -95,7 +96,7 @@ class Method:
                 masks[f"{layer}.weight"] = kept.reshape(len(counts), *state[f"{layer}.weight"].shape)
         return masks
 
-    def __call__(self, state: dict, amounts: list, rng, gradient: Optional[dict] = None,
+    def __call__(self, state: dict, amounts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
                  max_output_sparsity: float = 1.0, exact: Optional[list] = None) -> dict:
         """One mask per fraction removed in `amounts` (exact: per level, whether it is a budget's)."""
         exact = exact or [False] * len(amounts)
@@ -131,17 +132,17 @@ def budget_amount(state: dict, kind: str, value: float) -> float:
     return (weights - kept) / weights
 
 
-def pooled_magnitudes(state):
+def pooled_magnitudes(state: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.cat([magnitude.reshape(-1) for magnitude in scores.magnitude(state, None).values()])
 
 
-def amount_for_threshold(state, threshold):
+def amount_for_threshold(state: dict[str, torch.Tensor], threshold: float) -> float:
     """The fraction of all layers' weights with |w| < threshold."""
     magnitudes = pooled_magnitudes(state)
     return int((magnitudes < threshold).sum()) / len(magnitudes)
 
 
-def threshold_for_amount(state, amount):
+def threshold_for_amount(state: dict[str, torch.Tensor], amount: float) -> float:
     """The magnitude t for which removing every |w| < t removes the amount's weights (ties aside)."""
     magnitudes = torch.sort(pooled_magnitudes(state)).values
     count = removed_count(amount, len(magnitudes))
@@ -153,7 +154,7 @@ def threshold_for_amount(state, amount):
     return magnitudes[count].item()
 
 
-def live_neurons(state):
+def live_neurons(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Per hidden layer, its neurons that can change the output: a nonzero outgoing weight, and
     a nonzero input weight or positive bias (otherwise ReLU gives 0)."""
     names = layer_names(state)
@@ -161,7 +162,7 @@ def live_neurons(state):
             & (state[f"{following}.weight"] != 0).any(dim=0) for layer, following in zip(names, names[1:])}
 
 
-def shrink(state):
+def shrink(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A plain state_dict of a narrower Net without the neurons that cannot change the output.
 
     Its outputs equal the masked full net's: a dropped neuron contributed exactly zero. Removing

@@ -5,10 +5,17 @@ A result is a stack holding one model per (seed, level), seed-major, in the orde
 prune in rounds (prunelab/rounds.py), a `RoundRows` whose levels are its rounds. A new regime
 is one function and one line in REGIMES.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from prunelab import stacks
 from prunelab.gradual import gradual
 from prunelab.rounds import RoundRows, imp, iterative, lr_rewind  # noqa: F401 (RoundRows: for the sweep)
 from prunelab.sweep_setup import SweepSetup
+
+if TYPE_CHECKING:
+    from prunelab.pruning import Method
 
 
 def _pruned(setup: SweepSetup, method):
@@ -16,18 +23,18 @@ def _pruned(setup: SweepSetup, method):
     return stacks.apply(stacks.repeat(setup.trained, setup.n_levels), masks), masks
 
 
-def one_shot(setup: SweepSetup, method) -> dict:
+def one_shot(setup: SweepSetup, method: Method) -> dict:
     """The seed's regime: prune the trained model, evaluate."""
     return {"one-shot": _pruned(setup, method)[0]}
 
 
-def fine_tune(setup: SweepSetup, method) -> dict:
+def fine_tune(setup: SweepSetup, method: Method) -> dict:
     """Prune, then prune.finetune_epochs of Adam with the masks held."""
     weights, masks = _pruned(setup, method)
     return {"fine-tune": setup.train(weights, masks, setup.finetune, f"fine-tune {method.name}")}
 
 
-def lottery_one_shot(setup: SweepSetup, method) -> dict:
+def lottery_one_shot(setup: SweepSetup, method: Method) -> dict:
     """Frankle & Carbin's one-shot ticket: each level's one-shot mask on the initial weights,
     retrained as train did; control: the same mask on a fresh random initialisation."""
     _, masks = _pruned(setup, method)

@@ -13,7 +13,10 @@
 Rounds go on until the fraction removed reaches the largest level asked for (for every torch seed's model).
 Round 0 is the dense start: the trained model (the dense ticket, retrained, for tickets).
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -21,6 +24,9 @@ from prunelab import fit, stacks
 from prunelab.model import layer_names
 from prunelab.schedules import geometric_rounds
 from prunelab.sweep_setup import SweepSetup
+
+if TYPE_CHECKING:
+    from prunelab.pruning import Method
 
 
 @dataclass
@@ -33,7 +39,7 @@ class RoundRows:
         return len(self.removed)
 
 
-def schedule(setup: SweepSetup, method) -> list:
+def schedule(setup: SweepSetup, method: Method) -> list:
     """Remaining counts per group after each round (geometric_rounds on the method's groups)."""
     state = stacks.unstack(setup.trained, 0)
     sizes = method.sizes(state)
@@ -65,12 +71,12 @@ def _run(setup: SweepSetup, method, name: str, start, schedule_of, first: dict):
     return per_round, masks, [(total - sum(left)) / total for left in remaining]
 
 
-def iterative(setup: SweepSetup, method) -> dict:
+def iterative(setup: SweepSetup, method: Method) -> dict:
     per_round, _, removed = _run(setup, method, "iterative", lambda current: current, setup.finetune, setup.trained)
     return {"iterative": RoundRows(_interleave(per_round), removed)}
 
 
-def lr_rewind(setup: SweepSetup, method) -> dict:
+def lr_rewind(setup: SweepSetup, method: Method) -> dict:
     per_round, _, removed = _run(setup, method, "lr-rewind", lambda current: current, setup.retrain, setup.trained)
     return {"lr-rewind": RoundRows(_interleave(per_round), removed)}
 
@@ -85,7 +91,7 @@ def rewound(setup: SweepSetup) -> dict:
                      description="rewind point")
 
 
-def imp(setup: SweepSetup, method) -> dict:
+def imp(setup: SweepSetup, method: Method) -> dict:
     """Iterative magnitude pruning with rewinding; round 0 is the dense net retrained from the
     rewind point, and each round's mask also trains from a fresh initialisation (the control)."""
     start = rewound(setup)

@@ -5,6 +5,8 @@ Each function takes (state, rng, gradient): a plain state_dict of Net, a numpy G
 by the random scores only) and, for the gradient scores, the gradient of the training loss at
 `state` (same keys). Random scores are drawn layer by layer, input to output.
 """
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -15,16 +17,16 @@ def weights(state: dict) -> dict:
     return {layer: state[f"{layer}.weight"] for layer in layer_names(state)}
 
 
-def magnitude(state: dict, rng, gradient=None) -> dict:
+def magnitude(state: dict, rng: Optional[np.random.Generator], gradient: Optional[dict] = None) -> dict:
     return {layer: weight.abs() for layer, weight in weights(state).items()}
 
 
-def uniform(state: dict, rng, gradient=None) -> dict:
+def uniform(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None) -> dict:
     # The seed's two layers draw what they always drew: one rng.random per layer, in order.
     return {layer: torch.from_numpy(rng.random(tuple(weight.shape))) for layer, weight in weights(state).items()}
 
 
-def lamp(state: dict, rng=None, gradient=None) -> dict:
+def lamp(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None) -> dict:
     """Lee et al. 2021: w_u^2 / sum of w_v^2 over the weights v of u's layer with w_v^2 >= w_u^2
     (ties: those after u in a stable ascending sort). In float64, so that ranking across layers
     is not decided by float32 rounding of the suffix sums; a layer all zero scores 0."""
@@ -40,12 +42,12 @@ def lamp(state: dict, rng=None, gradient=None) -> dict:
     return scores
 
 
-def saliency(state: dict, rng, gradient: dict) -> dict:
+def saliency(state: dict, rng: Optional[np.random.Generator], gradient: dict) -> dict:
     """|w * dL/dw| (ShrinkBench's gradient magnitude), the loss gradient at the trained weights."""
     return {layer: (weight * gradient[f"{layer}.weight"]).abs() for layer, weight in weights(state).items()}
 
 
-def erk(state: dict, rng, gradient=None) -> dict:
+def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None) -> dict:
     """Random weights, each layer kept in proportion to n_in + n_out (RigL's Erdos-Renyi for a
     linear layer: density ~ (n_in + n_out) / (n_in n_out)), for a pooled ranking.
 
@@ -76,7 +78,7 @@ def erk_densities(shapes: list, density: float) -> list:
         dense |= over
 
 
-def neuron_norms(state: dict, rng=None, gradient=None) -> dict:
+def neuron_norms(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None) -> dict:
     """Per hidden layer, each neuron's L2 norm of its incoming and outgoing weights."""
     names = layer_names(state)
     return {layer: (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()

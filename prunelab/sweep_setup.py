@@ -5,13 +5,18 @@ params.yaml, each concern a small record of named fields. Its methods give a met
 for every (seed, level) or for one iterative round, and train a seed-major stack as stage
 train did.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import torch
 
 from prunelab import fit, stacks
+
+if TYPE_CHECKING:
+    from prunelab.pruning import Method
 
 
 def loss_gradient(weights: dict, x: torch.Tensor, y: torch.Tensor, batch_size: int = 0,
@@ -86,7 +91,7 @@ class SweepSetup:
         order = order if order is not None else self.order(weights)
         return loss_gradient(weights, self.x_train, self.y_train, self.batch_size, order)
 
-    def masks(self, method, weights: dict, level_indices: Optional[list] = None) -> dict:
+    def masks(self, method: Method, weights: dict, level_indices: Optional[list] = None) -> dict:
         """Masks of every (seed, level) of a stack with one model per seed, seed-major."""
         gradient = self.gradient(weights) if method.needs == "gradient" else None
         per_seed = []
@@ -98,7 +103,7 @@ class SweepSetup:
                                    self.max_output_sparsity, [level in self.exact_levels for level in levels]))
         return {key: torch.cat([masks[key] for masks in per_seed]) for key in weights}
 
-    def round_masks(self, method, weights: dict, keep: dict, number: int) -> dict:
+    def round_masks(self, method: Method, weights: dict, keep: dict, number: int) -> dict:
         """Masks after iterative round `number` of a stack with one model per seed: `keep`
         (the last round's masks) less the round's removals, scored at `weights`."""
         gradient = self.gradient(weights) if method.needs == "gradient" else None
@@ -120,7 +125,7 @@ class SweepSetup:
         return fit.train(weights, self.x_train, self.y_train, schedule.epochs, schedule.lr, masks, self.batch_size,
                          self.order(weights), device=self.device, description=description, **hook)
 
-    def one_shot(self, method) -> dict:
+    def one_shot(self, method: Method) -> dict:
         if method.name not in self.one_shot_masks:
             self.one_shot_masks[method.name] = self.masks(method, self.trained)
         return self.one_shot_masks[method.name]
