@@ -150,3 +150,11 @@ def test_layout_names_what_the_tree_holds():
     missing = [name for name in names
                if not ((ROOT / name).is_dir() if name.endswith("/") else (ROOT / name).is_file())]
     assert not missing, f"README's Layout names what the tree lacks: {missing}"
+
+
+@pytest.mark.parametrize("name, folder", [("results:protocols", "protocols-global-magnitude"),
+                                          ("results:protocols-methods", "protocols-methods"),
+                                          ("results:protocols-guard", "protocols-guard")])
+def test_kept_results_tables_are_what_stages_results_prints_of_their_files(name, folder):
+    from stages.results import markdown_table as results_table
+    assert block(name) == results_table(ROOT / "docs" / "results" / folder / "prune.json")
