@@ -121,7 +121,7 @@ def _classes_fit_informative_features(values):
 
 
 def _split_sizes_nonempty(values):
-    n_test = math.ceil(values["test_size"] * values["n_samples"])  # split()'s rounding
+    n_test = split_sizes(values["n_samples"], values["test_size"])[1]
     if not 1 <= n_test < values["n_samples"]:
         return (f"data.test_size = {values['test_size']} with data.n_samples = {values['n_samples']} "
                 f"gives {n_test} test samples; expected both splits to be non-empty")
@@ -169,12 +169,18 @@ def load_split(data: dict) -> tuple:
                  name=SOURCES[data["source"]].label(data["source"], data))
 
 
+def split_sizes(samples: int, test_size: float) -> tuple[int, int]:
+    """(train, test) rows that split() gives `samples` rows at test_size: train_test_split's rounding."""
+    n_test = math.ceil(test_size * samples)
+    return samples - n_test, n_test
+
+
 def split(x: np.ndarray, y: np.ndarray, test_size: float, random_state: int, standardize: bool = False,
           name: str = "the data") -> tuple:
     """(x_train, x_test, y_train, y_test), as train_test_split draws them; with standardize,
     features are centred and scaled by the train split's mean and std (the test split's own
     statistics would leak into the model)."""
-    n_test = math.ceil(test_size * len(y))  # train_test_split's own rounding
+    n_test = split_sizes(len(y), test_size)[1]
     if not 1 <= n_test < len(y):
         raise InputError(f"{name}: {len(y)} rows give {n_test} test and {len(y) - n_test} train rows at "
                          f"test_size {test_size}; expected both splits to be non-empty")

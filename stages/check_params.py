@@ -8,9 +8,7 @@ with a missing column, ...), and otherwise rewrites the same constant file, so a
 change reruns nothing else through it. It loads no torch: the schema knows the names of the
 methods and regimes from prunelab/names.py.
 """
-import math
-
-from prunelab.data import SOURCES, load_split
+from prunelab.data import SOURCES, load_split, split_sizes
 from prunelab.shapes import outputs_for
 from stages import UserError, paths, run
 from stages.artifacts import write_bytes
@@ -28,7 +26,7 @@ def main():
     record = SOURCES[data["source"]]
     if record.synthetic:
         samples, features, classes = record.shape(data)
-        train_samples = samples - math.ceil(data["test_size"] * samples)  # the split's own rounding
+        train_samples = split_sizes(samples, data["test_size"])[0]
     else:
         x_train, x_test, y_train, y_test = load_split(data)
         train_samples, features = len(x_train), x_train.shape[1]
