@@ -10,7 +10,6 @@ same whatever its length, so round r's control is that run's weights after r sch
 from typing import Optional
 
 from prunelab import stacks
-from prunelab.aggregate import CONTROL_PREFIX  # noqa: F401 (the sweep names control rows with it)
 from prunelab.sweep_setup import SweepSetup, Training
 
 

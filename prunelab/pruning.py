@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from prunelab import scores
-from prunelab.masks import apportion, guard_layers, keep_highest, pooled_split, rank, removed_count  # noqa: F401 (sensitivity)
+from prunelab.masks import apportion, guard_layers, pooled_split, rank, removed_count
 from prunelab.model import layer_names
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from prunelab import stacks
 from prunelab.gradual import gradual
-from prunelab.rounds import RoundRows, imp, iterative, lr_rewind  # noqa: F401 (RoundRows: for the sweep)
+from prunelab.rounds import imp, iterative, lr_rewind
 from prunelab.sweep_setup import SweepSetup
 
 if TYPE_CHECKING:

@@ -8,12 +8,14 @@ counts are over ALL parameters.
 from pathlib import Path
 
 from prunelab import aggregate, compute, stacks
-from prunelab.controls import CONTROL_PREFIX, dense_control, extra_training
+from prunelab.aggregate import CONTROL_PREFIX
+from prunelab.controls import dense_control, extra_training
 from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
 from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
-from prunelab.regimes import REGIMES, RoundRows
+from prunelab.regimes import REGIMES
+from prunelab.rounds import RoundRows
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
 from stages import UserError, paths, rules, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json

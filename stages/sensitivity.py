@@ -7,7 +7,7 @@ import torch
 
 from prunelab import aggregate, compute, stacks
 from prunelab.model import as_tensors, layer_names
-from prunelab.pruning import keep_highest, removed_count
+from prunelab.masks import keep_highest, removed_count
 from stages import paths, run, schema
 from stages.artifacts import load_split, rounded, write_csv
 from stages.checkpoints import load_stack

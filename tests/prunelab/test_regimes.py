@@ -6,7 +6,8 @@ import torch
 
 from prunelab import fit, stacks
 from prunelab.pruning import METHODS
-from prunelab.regimes import REGIMES, RoundRows, fine_tune, lottery_one_shot, one_shot
+from prunelab.regimes import REGIMES, fine_tune, lottery_one_shot, one_shot
+from prunelab.rounds import RoundRows
 from prunelab.sweep_setup import SweepSetup, Training
 
 SEEDS, AMOUNTS, FEATURES, HIDDEN = [0, 1, 2], [0.0, 0.5, 0.9], 6, 16

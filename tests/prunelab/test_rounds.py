@@ -9,7 +9,8 @@ from torch.ao.pruning.scheduler.cubic_scheduler import CubicSL
 
 from prunelab import compute, fit, stacks
 from prunelab.pruning import METHODS
-from prunelab.regimes import REGIMES, RoundRows
+from prunelab.regimes import REGIMES
+from prunelab.rounds import RoundRows
 from prunelab.rounds import schedule
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
 
