@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test install bench browser latency study-features study-width
+.PHONY: repro test install bench system latency study-features study-width
 
 install: $(STAMP)
 
@@ -20,15 +20,21 @@ $(STAMP): requirements.txt
 repro: $(STAMP)
 	dvc repro
 
-test: $(STAMP) browser
+test: $(STAMP) system
 	python -m pytest
 
-# tests/test_plots_page.py draws the plots page in Debian's chromium: install it where we can
-# (root, with apt-get); elsewhere do nothing, and that test skips, naming what is missing.
-browser:
-	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "note: could not install chromium; the browser test will skip" >&2
+# The tests run real components from Debian: chromium (the plots page), dataset-fashion-mnist
+# (the IDX reader on the real files), slurm-wlm and munge (a one-node Slurm cluster). Install
+# the missing ones where we can (root, with apt-get), one by one so that one unavailable package
+# does not cost the others; elsewhere do nothing, and the tests that need them skip, naming what
+# is missing (with CI set they fail instead).
+SYSTEM_PACKAGES := chromium dataset-fashion-mnist slurm-wlm munge
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  { apt-get update -qq; for p in $$missing; do \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p >/dev/null || \
+	      echo "note: could not install $$p; the tests that need it will skip" >&2; done; }
 
 bench: $(STAMP)
 	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py && python bench/sparse_latency.py
