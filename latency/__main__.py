@@ -12,6 +12,7 @@ from prunelab import costs, latency, stacks
 from prunelab.numerics import usable_cores
 from prunelab.pruning import METHODS
 from prunelab.regimes import REGIMES
+from prunelab.rounds import RoundRows
 from stages import UserError, paths, run, schema
 from stages.artifacts import REBUILD, read_json, read_rows, write_bytes, write_csv, write_figure, write_json
 from stages.checkpoints import load_splits, load_stack
@@ -25,9 +26,9 @@ LOCK = "dvc.lock"
 # The stages whose outputs it reads: the splits, the checkpoints.
 READS = ("generate-data", "train")
 MAX_BATCH = 2**20
-CROSSOVER_TEXT = ("method", "form", "crossover_sparsity", "top_sparsity", "top_measured_speedup",
+CROSSOVER_TEXT = ("method", "regime", "form", "crossover_sparsity", "top_sparsity", "top_measured_speedup",
                   "top_theoretical_speedup")
-COLUMNS = ("method", "level_by", "level", "amount", "sparsity", "hidden_width", "theoretical_speedup", "form",
+COLUMNS = ("method", "regime", "level_by", "level", "amount", "sparsity", "hidden_width", "theoretical_speedup", "form",
            "batch", "threads", "min_s", "median_s", "q25_s", "q75_s", "calls", "measured_speedup",
            "measured_speedup_median")
 
@@ -39,6 +40,9 @@ def arguments(argv):
                         help="measure nothing: print (and rewrite) the summary.md of the --out folder from its CSV")
     parser.add_argument("--methods", nargs="+", metavar="METHOD",
                         help="pruning methods (default: params.yaml's prune.methods; any of METHODS)")
+    parser.add_argument("--regimes", nargs="+", default=["one-shot"], metavar="REGIME",
+                        help="whose masks to time (default one-shot, whose masks fine-tune and lottery-one-shot "
+                        "share; any of REGIMES: each is rerun for the first seed as prune-sweep runs it)")
     parser.add_argument("--batches", nargs="+", default=["1", "256", "test"], metavar="N",
                         help="batch sizes: integers (rows of the test split, repeated where it has fewer), "
                         "or `test` for the whole test split (default 1 256 test)")
@@ -51,11 +55,11 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
-def checked_methods(methods):
-    unknown = [method for method in methods if method not in METHODS]
+def checked_names(option, names, registry):
+    unknown = [name for name in names if name not in registry]
     if unknown:
-        raise UserError(f"--methods {unknown[0]}: unknown; expected names from {', '.join(METHODS)}")
-    return list(dict.fromkeys(methods))
+        raise UserError(f"--{option} {unknown[0]}: unknown; expected names from {', '.join(registry)}")
+    return list(dict.fromkeys(names))
 
 
 def checked(args):
@@ -98,8 +102,10 @@ def check_fresh(current):
                                     f"has {shown!r}: its outputs are stale; run `dvc repro train` first")
 
 
-def sweep_models(params, methods):
-    """The model of the first torch seed at every level of every method, masked as prune-sweep masks it (one-shot)."""
+def sweep_models(params, methods, regimes):
+    """The first torch seed's models of every regime and method at each of its levels (or
+    rounds), pruned and trained as prune-sweep does it: the regimes run on that seed alone, which
+    gives its models of the whole sweep (every regime is tested stacked = solo)."""
     prune, train, model = params["prune"], params["train"], params["model"]
     (x_train, y_train), (x_test, _) = load_splits()
     trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
@@ -110,18 +116,29 @@ def sweep_models(params, methods):
                         f"(model.hidden_sizes {model['hidden_sizes']}, seeds {expected_seeds[0]}..{expected_seeds[-1]}); "
                         f"{REBUILD}")
     levels = levels_of(prune)
-    setup, _ = sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, "cpu")
-    amounts = setup.amounts
+    setup, _ = sweep_setup(prune, train, stacks.part(trained, 0, 1), seeds[:1], levels, x_train, y_train, "cpu")
     models = []
     for method in methods:
-        pruned = REGIMES["one-shot"](setup, METHODS[method])["one-shot"]  # seed-major: the first seed leads
-        for level, (kind, value) in enumerate(levels):
-            state = stacks.unstack(pruned, level)
-            cost = costs.report(state)
-            models.append({"method": method, "level_by": kind, "level": value, "amount": amounts[0][level],
-                           "sparsity": cost["sparsity"], "hidden_width": cost["hidden_width"],
-                           "theoretical_speedup": cost["speedup"], "state": state})
+        for regime in regimes:
+            for name, result in REGIMES[regime](setup, METHODS[method]).items():
+                models += regime_models(method, name, result, levels, setup.amounts[0])
     return models, x_test, seeds[0]
+
+
+def regime_models(method, regime, result, levels, amounts):
+    """A record per model of one regime's result: its listed levels, or its rounds."""
+    if isinstance(result, RoundRows):
+        weights, named = result.weights, [("round", number, fraction) for number, fraction in enumerate(result.removed)]
+    else:
+        weights, named = result, [(kind, value, amount) for (kind, value), amount in zip(levels, amounts)]
+    models = []
+    for index, (kind, value, amount) in enumerate(named):
+        state = stacks.unstack(weights, index)
+        cost = costs.report(state)
+        models.append({"method": method, "regime": regime, "level_by": kind, "level": value, "amount": amount,
+                       "sparsity": cost["sparsity"], "hidden_width": cost["hidden_width"],
+                       "theoretical_speedup": cost["speedup"], "state": state})
+    return models
 
 
 def main(argv=None):
@@ -129,17 +146,18 @@ def main(argv=None):
     if args.summarize:
         return summarize(args.out)
     params = schema.load("model", "train", "prune")
-    methods = checked_methods(args.methods or params["prune"]["methods"])
+    methods = checked_names("methods", args.methods or params["prune"]["methods"], METHODS)
+    regimes = checked_names("regimes", args.regimes, REGIMES)
     batches, counts = checked(args)
     check_fresh(schema.read_params())
-    models, x_test, seed = sweep_models(params, methods)
+    models, x_test, seed = sweep_models(params, methods, regimes)
     x, batches = batch_inputs(x_test, batches)
-    machine = {**latency.machine(), "seed": seed, "masks": "one-shot (also fine-tune's and the lottery ticket's)",
+    machine = {**latency.machine(), "seed": seed, "regimes": regimes,
                "command": shlex.join(["python", "-m", "latency", *(sys.argv[1:] if argv is None else argv)])}
     rows = latency.measure(models, x, batches, counts, repeats=args.repeats, warmup=args.warmup,
                            min_seconds=args.min_seconds)
     rows = [{column: row[column] for column in COLUMNS} for row in rows]
-    crossing = latency.crossovers(rows)
+    crossing = latency.crossovers(rows, ("method", "regime"))
     machine["load_average_after"] = latency.machine()["load_average_1_5_15min"]
     write_csv(f"{args.out}/latency.csv", rows)
     write_csv(f"{args.out}/crossover.csv", [{**row, "crossover_sparsity": "" if row["crossover_sparsity"] is None
@@ -153,19 +171,20 @@ def main(argv=None):
 
 
 def summary(crossing, machine):
-    """Markdown: the command and machine, then per thread count a table of method x form, a column
-    per batch: the sparsity from which the form beats dense, and the measured (theoretical)
-    speedup at the top level."""
+    """Markdown: the command and machine, then per thread count a table of method x regime x form,
+    a column per batch: the sparsity from which the form beats dense, and the measured
+    (theoretical) speedup at the top level."""
     batches = list(dict.fromkeys(row["batch"] for row in crossing))
     lines = [f"`{machine['command']}`", "", f"machine: {json.dumps({k: v for k, v in machine.items() if k != 'command'})}"]
     for count in dict.fromkeys(row["threads"] for row in crossing):
         lines += ["", f"{count} thread{'s' if count > 1 else ''}: beats dense from sparsity; at the top level, "
                   "measured speedup (theoretical)", "",
-                  "| method | form | " + " | ".join(f"batch {batch}" for batch in batches) + " |",
-                  "|---|---|" + "---|" * len(batches)]
-        cells = {(row["method"], row["form"], row["batch"]): row for row in crossing if row["threads"] == count}
-        for method, form in dict.fromkeys((method, form) for method, form, _ in cells):
-            lines.append(f"| {method} | {form} | " + " | ".join(_cell(cells[(method, form, batch)]) for batch in batches)
+                  "| method | regime | form | " + " | ".join(f"batch {batch}" for batch in batches) + " |",
+                  "|---|---|---|" + "---|" * len(batches)]
+        cells = {(row["method"], row["regime"], row["form"], row["batch"]): row for row in crossing
+                 if row["threads"] == count}
+        for series in dict.fromkeys(key[:3] for key in cells):
+            lines.append(f"| {' | '.join(series)} | " + " | ".join(_cell(cells[(*series, batch)]) for batch in batches)
                          + " |")
     return "\n".join(lines) + "\n"
 

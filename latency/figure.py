@@ -1,5 +1,5 @@
-"""Measured and theoretical speedup against sparsity: a panel per method and thread count, a
-line per form and batch size."""
+"""Measured and theoretical speedup against sparsity: a panel per method, regime and thread
+count, a line per form and batch size."""
 from matplotlib.figure import Figure
 
 from prunelab.figures import high_level_scale
@@ -10,14 +10,14 @@ STYLES = ("-", "--", ":", "-.")
 
 
 def speedup_figure(rows: list[dict], title: str) -> Figure:
-    methods = list(dict.fromkeys(row["method"] for row in rows))
+    series = list(dict.fromkeys((row["method"], row["regime"]) for row in rows))
     counts = list(dict.fromkeys(row["threads"] for row in rows))
     batches = list(dict.fromkeys(row["batch"] for row in rows))
-    figure = Figure(figsize=(4.2 * len(methods), 3.4 * len(counts)), layout="constrained")
-    grid = figure.subplots(len(counts), len(methods), sharex=True, sharey=True, squeeze=False)
+    figure = Figure(figsize=(4.2 * len(series), 3.4 * len(counts)), layout="constrained")
+    grid = figure.subplots(len(counts), len(series), sharex=True, sharey=True, squeeze=False)
     for axes_row, count in zip(grid, counts):
-        for axes, method in zip(axes_row, methods):
-            mine = sorted((row for row in rows if row["method"] == method and row["threads"] == count),
+        for axes, named in zip(axes_row, series):
+            mine = sorted((row for row in rows if (row["method"], row["regime"]) == named and row["threads"] == count),
                           key=lambda row: row["sparsity"])
             theory = {row["sparsity"]: row["theoretical_speedup"] for row in mine}
             axes.plot(list(theory), list(theory.values()), color="black", linewidth=2.5, alpha=0.35,
@@ -32,7 +32,7 @@ def speedup_figure(rows: list[dict], title: str) -> Figure:
             axes.set_yscale("log")
             high_level_scale(axes)
             axes.grid(True, which="major")
-            axes.set_title(f"{method}, {count} thread{'s' if count > 1 else ''}", fontsize="medium")
+            axes.set_title(f"{', '.join(named)}, {count} thread{'s' if count > 1 else ''}", fontsize="medium")
         axes_row[0].set_ylabel("speedup over the dense model")
     for axes in grid[-1]:
         axes.set_xlabel("sparsity (all parameters)")

@@ -185,17 +185,19 @@ def measure(models: Iterable[dict], x: torch.Tensor, batches: Iterable[int], thr
     return rows
 
 
-def crossovers(rows: list[dict]) -> list[dict]:
-    """Per method, form (other than dense), batch and threads: the lowest sparsity from which the
-    form beats the dense model (measured_speedup > 1) at that level and every higher one (None
-    where it does not beat it even at the highest level), the best measured speedup, and the
-    measured and theoretical speedups at the highest level."""
+def crossovers(rows: list[dict], series: tuple = ("method",)) -> list[dict]:
+    """Per series (the columns that name one line of models: a method, or a method and its
+    regime), form (other than dense), batch and threads: the lowest sparsity from which the form
+    beats the dense model (measured_speedup > 1) at that level and every higher one (None where
+    it does not beat it even at the highest level), the best measured speedup, and the measured
+    and theoretical speedups at the highest level."""
     groups = {}
     for row in rows:
         if row["form"] != "dense":
-            groups.setdefault((row["method"], row["form"], row["batch"], row["threads"]), []).append(row)
+            groups.setdefault(tuple(row[column] for column in series) + (row["form"], row["batch"], row["threads"]),
+                              []).append(row)
     result = []
-    for (method, form, batch, count), members in groups.items():
+    for key, members in groups.items():
         members = sorted(members, key=lambda row: row["sparsity"])
         crossover = None
         for row in reversed(members):
@@ -203,7 +205,7 @@ def crossovers(rows: list[dict]) -> list[dict]:
                 break
             crossover = row["sparsity"]
         top = members[-1]
-        result.append({"method": method, "form": form, "batch": batch, "threads": count,
+        result.append({**dict(zip(series + ("form", "batch", "threads"), key)),
                        "crossover_sparsity": crossover,
                        "best_measured_speedup": max(row["measured_speedup"] for row in members),
                        "top_sparsity": top["sparsity"], "top_measured_speedup": top["measured_speedup"],

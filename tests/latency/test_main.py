@@ -61,9 +61,32 @@ def test_a_row_per_method_level_form_batch_and_threads_with_the_sweeps_sparsitie
     Path("out/summary.md").unlink()
     main(["--out", "out", "--summarize"])  # from the CSV alone: the same tables
     assert Path("out/summary.md").read_text() == written
-    table = [line for line in written.splitlines() if line.startswith("| structured | shrunk |")]
+    table = [line for line in written.splitlines() if line.startswith("| structured | one-shot | shrunk |")]
     assert len(table) == 2 and all(line.count(" at ") == 3 for line in table)  # a table per thread count
-    assert f"| method | form | batch 1 | batch {test_samples} | batch 200 |" in written
+    assert f"| method | regime | form | batch 1 | batch {test_samples} | batch 200 |" in written
+
+
+def test_each_regimes_models_are_the_sweeps_first_seed_ones_round_by_round(trained):
+    """The regimes that move masks (rounds, gradual) and one whose masks are one-shot's: each
+    row's sparsity and width are those prune-sweep reports for seed 0 at that level or round."""
+    regimes = ["fine-tune", "iterative", "lottery-ticket", "gradual"]
+    set_params("prune", regimes=regimes, methods=["global-magnitude"], gradual_epochs=2)
+    main(["--out", "out", "--batches", "4", "--regimes", *regimes, *FAST])
+    prune_sweep.main()
+    swept = {(row["regime"], row["round"] or row["level"]): row for row in rows(paths.PRUNE_SWEEP) if row["seed"] == "0"}
+    table = [row for row in rows("out/latency.csv") if row["form"] == "dense"]
+    named = {row["regime"] for row in table}
+    assert named == {"fine-tune", "iterative", "lottery-ticket", "lottery-reinit", "gradual"}
+    rounds = [row for row in table if row["level_by"] == "round"]
+    assert {row["regime"] for row in rounds} == {"iterative", "lottery-ticket", "lottery-reinit"}
+    assert len(rounds) == 3 * sum(1 for key in swept if key[0] == "iterative")  # every round, not only the levels
+    for row in table:
+        expected = swept[(row["regime"], row["level"] if row["level_by"] != "round" else str(int(row["level"])))]
+        assert float(row["sparsity"]) == pytest.approx(float(expected["sparsity"]), abs=1e-6), row
+        assert int(row["hidden_width"]) == int(expected["hidden_width"])
+    sparsest = {regime: max(float(row["sparsity"]) for row in table if row["regime"] == regime) for regime in named}
+    assert sparsest["iterative"] != sparsest["fine-tune"]  # the rounds' masks, not one-shot's
+    assert "| global-magnitude | lottery-reinit | scipy-csr |" in Path("out/summary.md").read_text()
 
 
 def test_the_methods_default_to_the_params_ones(trained):
@@ -112,6 +135,7 @@ def test_params_changed_since_the_recorded_run_are_a_stale_input(trained):
 
 @pytest.mark.parametrize("arguments,message", [
     (["--methods", "snip"], r"^--methods snip: unknown; expected names from global-magnitude"),
+    (["--regimes", "prune-at-init"], r"^--regimes prune-at-init: unknown; expected names from one-shot, fine-tune"),
     (["--batches", "0"], r"^--batches 0: expected `test` \(the samples of data/test.npz\) or an integer in \[1, "),
     (["--batches", "-3"], r"^--batches -3: expected"),
     (["--batches", "many"], r"^--batches many: expected"),

@@ -100,6 +100,16 @@ def test_crossover_is_the_sparsity_from_which_a_form_wins_at_every_higher_level(
     assert never["crossover_sparsity"] is None and never["best_measured_speedup"] == 1.5
 
 
+def test_crossovers_keep_each_series_apart():
+    rows = [{"method": "m", "regime": regime, "form": "scipy-csr", "batch": 1, "threads": 1, "sparsity": s,
+             "measured_speedup": v} for regime, speedups in (("a", (0.5, 2.0)), ("b", (2.0, 0.5)))
+            for s, v in zip((0.5, 0.9), speedups)]
+    by_regime = latency.crossovers(rows, ("method", "regime"))
+    assert [(row["regime"], row["crossover_sparsity"]) for row in by_regime] == [("a", 0.9), ("b", None)]
+    (pooled,) = latency.crossovers(rows)
+    assert pooled["method"] == "m" and "regime" not in pooled
+
+
 def test_time_call_reports_the_median_between_its_quartiles():
     calls = []
     timing = latency.time_call(lambda x: calls.append(1), torch.zeros(1), repeats=5, warmup=1, min_seconds=0)
