@@ -47,7 +47,7 @@ class Study:
 def _token(value):
     """A value in an experiment name: [300, 100] -> 300_100; anything a git ref refuses -> _."""
     text = "_".join(map(str, value)) if isinstance(value, list) else str(value)
-    return re.sub(r"[^A-Za-z0-9._+]+", "_", text).strip("._") or "_"
+    return re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._+]+", "_", text)).strip("._") or "_"
 
 
 def point_name(study, sets):

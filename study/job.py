@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -28,7 +29,9 @@ def run_point(origin, commit, name, flags, cpus):
                         ["dvc", "push"],
                         ["dvc", "exp", "push", "--no-cache", "origin", name]):
             print("+", " ".join(command), flush=True)
+            start = time.monotonic()
             done = subprocess.run(command, cwd=repo if command[0] == "dvc" else tmp, env=env)
+            print(f"took {time.monotonic() - start:.2f} s: {command[1]} {command[2]}", flush=True)  # bench/ reads it
             if done.returncode != 0:
                 raise RuntimeError(f"{name}: `{' '.join(command)}` exited {done.returncode}")
     return name
