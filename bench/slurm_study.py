@@ -32,7 +32,7 @@ from tests.study.conftest import TINY  # noqa: E402
 ENV = {"DVC_NO_ANALYTICS": "1", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/sbin:/sbin",
        "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@prunelab.invalid",
        "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@prunelab.invalid"}
-TOOK = re.compile(r"took ([0-9.]+) s: (\S+ \S+)")
+TOOK = re.compile(r"took ([0-9.]+) s: (.+)")
 
 
 def sh(cwd, *args, env=None):

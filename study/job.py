@@ -23,15 +23,15 @@ def run_point(origin, commit, name, flags, cpus):
            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1"}
     with tempfile.TemporaryDirectory(prefix=f"prunelab-{name}-") as tmp:
         repo = Path(tmp) / "repo"
-        for command in (["git", "clone", "-q", "--no-checkout", origin, str(repo)],
-                        ["git", "-C", str(repo), "checkout", "-q", commit],
-                        ["dvc", "exp", "run", "--pull", "--allow-missing", "-n", name, *flags],
-                        ["dvc", "push"],
-                        ["dvc", "exp", "push", "--no-cache", "origin", name]):
+        for step, command in (("clone", ["git", "clone", "-q", "--no-checkout", origin, str(repo)]),
+                              ("checkout", ["git", "-C", str(repo), "checkout", "-q", commit]),
+                              ("experiment", ["dvc", "exp", "run", "--pull", "--allow-missing", "-n", name, *flags]),
+                              ("push outputs", ["dvc", "push"]),
+                              ("push ref", ["dvc", "exp", "push", "--no-cache", "origin", name])):
             print("+", " ".join(command), flush=True)
             start = time.monotonic()
             done = subprocess.run(command, cwd=repo if command[0] == "dvc" else tmp, env=env)
-            print(f"took {time.monotonic() - start:.2f} s: {command[1]} {command[2]}", flush=True)  # bench/ reads it
+            print(f"took {time.monotonic() - start:.2f} s: {step}", flush=True)  # bench/ reads it
             if done.returncode != 0:
                 raise RuntimeError(f"{name}: `{' '.join(command)}` exited {done.returncode}")
     return name
