@@ -20,6 +20,7 @@ from stages import UserError, schema
 from stages.params_file import PARAMS_FILE
 
 STUDIES_FILE = Path("studies.yaml")
+GIVEN_DIR = Path(".dvc/tmp/study")  # the last --grid of each study that is not in the file
 JOB_OPTIONS = {"partition": str, "time_min": int, "cpus": int, "mem_gb": (int, float)}
 
 
@@ -109,10 +110,13 @@ def study(name, grid_texts=(), values=None, path=STUDIES_FILE):
     values: the old --values, other values for a study of one key. Every point checked."""
     studies = declared(path) if Path(path).exists() or not grid_texts else {}
     where = f"{path}: study {name}"
+    given = GIVEN_DIR / name / "grid.json"
     if grid_texts:
         entry, where = {**studies.get(name, {}), "grid": parse_grid(grid_texts), "points": []}, f"study {name}"
     elif name in studies:
         entry = studies[name]
+    elif given.exists():  # a study of --grid alone: `status` and `collect` find it without the flags
+        entry, where = {"grid": json.loads(given.read_text())}, f"study {name} (the --grid of its last run)"
     else:
         raise UserError(f"unknown study {name!r}: expected one of {', '.join(studies)} ({path}), or --grid")
     unknown = set(entry) - {"grid", "points", "slurm", "about"}
@@ -126,6 +130,9 @@ def study(name, grid_texts=(), values=None, path=STUDIES_FILE):
     built = Study(name, _points(name, grid, entry.get("points") or [], where),
                   _job_options(entry.get("slurm") or {}, where))
     check(built)
+    if grid_texts and name not in studies:
+        given.parent.mkdir(parents=True, exist_ok=True)
+        given.write_text(json.dumps(entry["grid"]) + "\n")
     return built
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from stages import UserError
 from study import job
+from study.declared import GIVEN_DIR
 from study.experiments import clean_tree, dvc, finished_refs, head, sh
 
 ORIGIN = "origin"
-STATE_DIR = Path(".dvc/tmp/study")
+STATE_DIR = GIVEN_DIR
 QUEUED = {"PENDING": "pending", "CONFIGURING": "running", "RUNNING": "running", "COMPLETING": "running",
           "REQUEUED": "pending", "SUSPENDED": "running"}
 

@@ -106,7 +106,7 @@ def test_a_cancelled_job_pushes_nothing_and_runs_again(submitted, cluster):
     subprocess.run(["scancel", job], env={**cluster.env, "PATH": "/usr/bin:/bin"}, check=True)
     while "\tfailed\t" not in study("status", "cut").stdout and time.monotonic() < deadline:
         time.sleep(1)
-    assert study("status", "cut").stdout.startswith("cut-10\tfailed\t")
+    assert study("status", "cut").stdout.startswith("cut-10\tfailed\t")  # its --grid remembered
     assert "cut-10" not in sh(repo, "git", "ls-remote", "origin").stdout  # no half-pushed experiment
 
     again = study("run", "cut", "--grid", "data.n_features=10", "--on", "slurm", "--timeout", "300")
