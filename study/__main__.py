@@ -52,7 +52,7 @@ def run_on_slurm(chosen, args):
     if len(failed) < len(chosen.points):
         print(compare(chosen))
     if failed:
-        raise UserError(f"experiments failed: {', '.join(failed)}; `run` again submits them again")
+        raise UserError(f"experiments failed: {', '.join(failed)}; run it again to submit them again")
 
 
 def main(argv=None):

@@ -64,9 +64,9 @@ def preflight():
     return commit
 
 
-def states(study, base=None):
+def states(study):
     """{name: (state, log path or None)} of every point on this commit."""
-    from submitit.core.utils import JobPaths  # here: the local path needs no submitit
+    from submitit.core.utils import JobPaths  # imported here: a local study needs no submitit
     commit = head()
     done = remote_refs(commit) | finished_refs(commit)
     jobs = {name: entry for name, entry in submitted(study).items() if entry["commit"] == commit}
@@ -95,13 +95,14 @@ def show_status(study):
 
 def submit(study, options, force=False, where=None):
     """Submit a job for every point that is not done, pending or running; returns their names."""
+    import cloudpickle  # submitit's own dependency
     import submitit
     commit = preflight()
     if force:  # remove the finished points, there and here, so that they run again
-        for where, names in ((("-g", ORIGIN), remote_refs(commit)), ((), finished_refs(commit))):
+        for remote, names in ((("-g", ORIGIN), remote_refs(commit)), ((), finished_refs(commit))):
             old = [point.name for point in study.points if point.name in names]
             if old:
-                dvc("exp", "remove", *where, *old)
+                dvc("exp", "remove", *remote, *old)
     now = states(study)
     todo = [point for point in study.points if now[point.name][0] in ("not submitted", "failed")]
     print(f"{study.name}: {len(todo)} submitted, {len(study.points) - len(todo)} done or in the queue", file=sys.stderr)
@@ -114,7 +115,6 @@ def submit(study, options, force=False, where=None):
                                timeout_min=options.get("time_min", 60), slurm_array_parallelism=len(todo),
                                **({"mem_gb": options["mem_gb"]} if "mem_gb" in options else {}),
                                **({"slurm_partition": options["partition"]} if "partition" in options else {}))
-    import cloudpickle
     cloudpickle.register_pickle_by_value(job)  # the nodes need the venv, not this checkout
     url = sh("git", "remote", "get-url", ORIGIN).strip()
     jobs = executor.map_array(job.run_point, [url] * len(todo), [commit] * len(todo),
