@@ -112,6 +112,11 @@ def test_a_cancelled_job_pushes_nothing_and_runs_again(submitted, cluster):
     again = study("run", "cut", "--grid", "data.n_features=10", "--on", "slurm", "--timeout", "300")
     assert again.returncode == 0 and "cut: 1 submitted, 0 done" in again.stderr
     assert "| cut-10 | 10 | " in again.stdout
+    # --force takes the finished point off the remote and here, and submits it again.
+    forced = study("run", "cut", "--on", "slurm", "--force", "--no-wait")
+    assert "cut: 1 submitted, 0 done" in forced.stderr
+    assert forced.stdout.split("\t")[:2] in (["cut-10", "pending"], ["cut-10", "running"])
+    assert "cut-10" not in sh(repo, "git", "ls-remote", "origin").stdout + sh(repo, "git", "for-each-ref").stdout
 
 
 @pytest.mark.parametrize("break_it, message", [
