@@ -46,9 +46,9 @@ latency: $(STAMP)
 	dvc repro train
 	python -m latency $(ARGS)
 
-# The complexity studies (the study tool, study/): queue one DVC experiment per value, run the
-# queue with two workers, wait, print the comparison. Commit changes first: only committed
-# files reach a queued experiment.
+# The complexity studies (the study tool, study/; declared in studies.yaml): queue one DVC
+# experiment per value, run the queue with two workers, wait, print the comparison. Commit
+# changes first: only committed files reach a queued experiment. On Slurm: docs/cluster.md.
 study-features: $(STAMP)
 	python -m study run features
 

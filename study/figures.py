@@ -25,7 +25,7 @@ def _methods(metrics):
 
 def sparsity_figure(key, done, size):
     """Largest sparsity within tolerance against the param: a panel per regime, a line per method."""
-    xs = {value: scalar(param(params, key)) for value, (_, _, params, _) in done.items()}
+    xs = {name: scalar(param(params, key)) for name, (_, _, params, _) in done.items()}
     regimes = list(dict.fromkeys(r for *_, m in done.values() for e in _methods(m).values() for r in e))
     methods = list(dict.fromkeys(m for *_, metrics in done.values() for m in _methods(metrics)))
     figure, axes_row = panels(len(regimes), size)
@@ -47,7 +47,7 @@ def curves_figure(key, done, size):
     level, global magnitude one-shot, mean ± std over seeds (from the experiment's own CSV)."""
     figure = Figure(figsize=(size[0] * 2, size[1]), layout="constrained")
     accuracy, params = figure.subplots(1, 2)
-    for value, (_, rev, exp_params, _) in done.items():
+    for _, (_, rev, exp_params, _) in done.items():
         rows = list(csv.DictReader(io.StringIO(sh("git", "show", f"{rev}:{paths.PRUNE_AGGREGATE}"))))
         rows = group([r for r in rows if r["level_by"] == "amount"], ("method", "regime")).get(CURVE, [])
         levels = np.array([float(r["level"]) for r in rows])
@@ -63,14 +63,14 @@ def curves_figure(key, done, size):
     return figure
 
 
-def draw(study, values, out):
+def draw(study, out):
     """Both figures of a study's finished experiments into folder `out`, in the plot section's
     size, resolution and format; prints each path."""
-    key, done = finished(study, values)
+    key, done = finished(study)
     plot = schema.load("plot")["plot"]
     size = (plot["width"], plot["height"])
-    for name, drawn in ((f"{study}_sparsity", sparsity_figure(key, done, size)),
-                        (f"{study}_curves", curves_figure(key, done, size))):
+    for name, drawn in ((f"{study.name}_sparsity", sparsity_figure(key, done, size)),
+                        (f"{study.name}_curves", curves_figure(key, done, size))):
         path = Path(out) / f"{name}.{plot['format']}"
         write_figure(path, drawn, plot["dpi"])
         print(path)

@@ -8,7 +8,9 @@ import yaml
 
 from study import experiments
 from stages import paths
-from tests.conftest import commit_all, dvc, sh
+from study.declared import Point, Study
+from tests.conftest import dvc, sh
+from tests.study.conftest import tiny_clone
 
 BASELINE = "b" * 40
 
@@ -44,9 +46,10 @@ def test_experiments_reads_state_rev_params_and_metrics_of_one_baseline():
 
 def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
     found = experiments.experiments(SHOWN, BASELINE)
-    monkeypatch.setattr(experiments, "study_experiments", lambda name, values=None: (
-        "data.n_features", {v: found.get(f"features-{v}") for v in values or (10, 20, 30)}))
-    assert experiments.compare("features").splitlines() == [
+    features = Study("features", [Point(f"features-{v}", {"data.n_features": v}) for v in (10, 20, 30)])
+    monkeypatch.setattr(experiments, "study_experiments", lambda study: {
+        point.name: found.get(point.name) for point in study.points})
+    assert experiments.compare(features).splitlines() == [
         "| experiment | data.n_features | dense accuracy | method | one-shot |",
         "|---|---|---|---|---|",
         "| features-10 | 10 | 0.800 ± 0.010 | global-magnitude | 40.0% ± 2.0% |",
@@ -54,10 +57,9 @@ def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
     ]
 
 
-def test_the_width_study_names_its_key_once():
-    assert experiments.STUDIES["width"][0] == "model.hidden_sizes"
-    assert experiments.exp_name("width", [16]) == experiments.exp_name("width", 16) == "width-16"
+def test_scalar_reads_one_hidden_layer_as_its_width():
     assert experiments.scalar([16]) == experiments.scalar(16) == 16
+    assert experiments.scalar([300, 100]) == [300, 100]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -70,18 +72,8 @@ def test_user_mistakes_are_one_line(committed, args, message):
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
-TINY = {"data": {"n_samples": 200}, "model": {"hidden_sizes": [8]}, "train": {"epochs": 3, "repeats": 2},
-        "prune": {"amounts": [0.5, 0.9], "finetune_epochs": 2}, "sensitivity": {"amounts": [0.5]}}
-
-
 def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
-    repo = tmp_path / "repo"
-    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    for section, values in TINY.items():
-        params[section].update(values)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    commit_all(repo, "tiny params")  # only committed files reach a queued experiment
+    repo = tiny_clone(committed, tmp_path / "repo")
 
     ran = sh(repo, sys.executable, "-m", "study", "run", "features", "--values", "6", "8")
     assert "features: 2 queued, 0 reused" in ran.stderr
