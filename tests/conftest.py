@@ -15,6 +15,8 @@ import torch
 import yaml
 from torch import nn
 
+from tests.missing import missing, pytest_runtest_makereport  # noqa: F401 (the hook: CI fails such skips)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = {
@@ -119,11 +121,11 @@ def mount_tmpfs(where, size):
     where none can be mounted (mounting needs root)."""
     where.mkdir(parents=True, exist_ok=True)
     if shutil.which("mount") is None:
-        pytest.skip("a full filesystem needs `mount -t tmpfs`: no mount command here")
+        missing("the mount command", "a full filesystem needs `mount -t tmpfs`")
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.skip(f"a full filesystem needs `mount -t tmpfs` (as root): {result.stderr.strip()}")
+        missing("a tmpfs mount (root)", f"a full filesystem needs `mount -t tmpfs`: {result.stderr.strip()}")
     return where
 
 
