@@ -1,0 +1,128 @@
+"""Figures quoted in the prose of README.md and docs/, each tied to the committed file it comes
+from: the sentence is rebuilt from the file and must appear as written. Outputs quoted under a
+`<!-- command:NAME -->` block sit in an `<!-- output:NAME -->` block; the command is rerun here.
+The study tables are checked against the committed default run they share rows with, and
+against the experiments' own outputs where this repository holds them (`make study-features`,
+`make study-width`; `make check-results` reruns the studies in a clone and compares them all).
+"""
+import csv
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from stages import paths
+from tests.conftest import ROOT, sh
+from tests.test_readme import DOCS, block
+
+
+def text(path):
+    """A markdown file with every run of whitespace (line breaks included) one space."""
+    return re.sub(r"\s+", " ", path.read_text())
+
+
+def aggregate_rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def spread(mean, std, digits=3):
+    return f"{float(mean):.{digits}f} ± {float(std):.{digits}f}"
+
+
+def test_readme_accuracies_at_80_percent_fine_tuned_are_the_aggregates():
+    rows = {row["method"]: row for row in aggregate_rows(ROOT / paths.PRUNE_AGGREGATE)
+            if (row["regime"], row["level_by"], float(row["level"])) == ("fine-tune", "amount", 0.8)}
+    quoted = (f"fine-tuned at 80 % removed it scores "
+              f"{spread(rows['layerwise-magnitude']['accuracy_mean'], rows['layerwise-magnitude']['accuracy_std'])}, "
+              f"random {spread(rows['global-random']['accuracy_mean'], rows['global-random']['accuracy_std'])}, "
+              f"global magnitude {spread(rows['global-magnitude']['accuracy_mean'], rows['global-magnitude']['accuracy_std'])}")
+    assert quoted in text(ROOT / "README.md")
+
+
+def test_readme_sparsity_figures_are_the_summaries():
+    summary = json.loads((ROOT / paths.PRUNE_METRICS).read_text())
+    within = {(method, regime): 100 * summary[method][regime][f"max_sparsity_within_tolerance_{stat}"]
+              for method in ("global-magnitude", "layerwise-magnitude", "global-random")
+              for regime in ("one-shot", "fine-tune") for stat in ("mean",)}
+    std = 100 * summary["global-random"]["one-shot"]["max_sparsity_within_tolerance_std"]
+    magnitude = sorted(within[(method, "one-shot")] for method in ("global-magnitude", "layerwise-magnitude"))
+    gains = sorted(within[(method, "fine-tune")] - within[(method, "one-shot")]
+                   for method in ("global-magnitude", "layerwise-magnitude", "global-random"))
+    readme = text(ROOT / "README.md")
+    assert (f"magnitude {round(magnitude[0])}–{round(magnitude[-1])} %, random "
+            f"{round(within[('global-random', 'one-shot')])} % ± {round(std)}") in readme
+    assert f"adds {round(gains[0])} to {round(gains[-1])} points of sparsity within tolerance" in readme
+
+
+def test_reference_sensitivity_figures_are_the_aggregates():
+    rows = {(row["layer"], float(row["amount"])): spread(row["accuracy_mean"], row["accuracy_std"])
+            for row in aggregate_rows(ROOT / paths.SENSITIVITY_AGGREGATE)}
+    quoted = (f"with 80 % of a layer removed, accuracy is {rows[('fc2', 0.8)]} when it is fc2 and "
+              f"{rows[('fc1', 0.8)]} when it is fc1. Past 95 % fc1 collapses ({rows[('fc1', 0.98)]} at 98 %) "
+              f"while fc2 keeps {rows[('fc2', 0.98)]}")
+    assert quoted in text(ROOT / "docs" / "reference.md")
+
+
+def quoted_commands():
+    names = re.findall(r"<!-- command:([\w-]+) -->", "\n".join(path.read_text() for path in DOCS))
+    assert len(names) == len(set(names)), names
+    return names
+
+
+def test_every_quoted_command_has_its_output_block():
+    names = quoted_commands()
+    assert {"digits-layers", "protocols-rounds"} <= set(names)
+    for name in names:
+        block(f"output:{name}")
+
+
+@pytest.mark.parametrize("name", quoted_commands())
+def test_a_quoted_commands_output_is_what_it_prints(committed, name):
+    """Run from the root of a copy of this tree (the commands read committed files only)."""
+    assert sh(committed, "bash", "-c", block(f"command:{name}")).stdout.strip() == block(f"output:{name}")
+
+
+def results_rows(table):
+    """{method: (one-shot, fine-tune)} of a results table's rows (a study table's too)."""
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[-3]] = tuple(cells[-2:])
+    return rows
+
+
+def test_the_width_studys_default_rows_are_the_committed_default_run():
+    """width-256 is the default model: its rows are the README's results table, its dense accuracy train's."""
+    table = block("study:width")
+    lines = table.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("| width-256 |"))
+    rows = results_rows("\n".join(["", "", *lines[start:start + 3]]))
+    assert rows == results_rows(block("results"))
+    train = json.loads((ROOT / paths.TRAIN_METRICS).read_text())
+    assert f"| width-256 | [256] | {spread(train['test_accuracy_mean'], train['test_accuracy_std'])} |" in lines[start]
+
+
+def test_the_exp_show_views_baseline_row_is_the_committed_default_run():
+    summary = json.loads((ROOT / paths.PRUNE_METRICS).read_text())
+    train = json.loads((ROOT / paths.TRAIN_METRICS).read_text())
+    main = next(line for line in block("study:exp-show").splitlines() if line.startswith("| main "))
+    cells = [cell.strip() for cell in main.strip("|").split("|")]
+    # dvc exp show prints 5 significant digits.
+    assert cells[1:] == [f"{summary['dense_accuracy_mean']:.5g}",
+                         f"{summary['global-magnitude']['one-shot']['max_sparsity_within_tolerance_mean']:.5g}",
+                         f"{summary['layerwise-magnitude']['fine-tune']['max_sparsity_within_tolerance_mean']:.5g}",
+                         str(25), "[256]"]
+    assert summary["dense_accuracy_mean"] == train["test_accuracy_mean"]
+
+
+@pytest.mark.parametrize("study", ["features", "width"])
+def test_a_study_table_is_its_experiments_comparison_where_they_exist(study):
+    result = subprocess.run([sys.executable, "-m", "study", "compare", study], cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0 and "no finished experiments" in result.stderr:
+        pytest.skip(f"no experiments of study {study} on this commit here (make study-{study}; make check-results "
+                    "runs them in a clone)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == block(f"study:{study}")
