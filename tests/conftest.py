@@ -29,6 +29,17 @@ ENV = {
 RUNNING = re.compile(r"Running stage '([^']+)'")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The `regenerate` tests (tests/test_regenerate.py, tens of minutes) run only with
+    PRUNELAB_REGENERATE set (`make check-results`); otherwise they are deselected."""
+    if os.environ.get("PRUNELAB_REGENERATE"):
+        return
+    slow = [item for item in items if item.get_closest_marker("regenerate")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("regenerate")]
+
+
 def pipeline(repo=ROOT):
     """dvc.yaml as DVC reads it: each `${NAME}` replaced by that path of stages/paths.py."""
     from stages import paths
