@@ -126,3 +126,32 @@ def test_a_study_table_is_its_experiments_comparison_where_they_exist(study):
                     "runs them in a clone)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == block(f"study:{study}")
+
+
+@pytest.mark.parametrize("name, shape", [("breast_cancer", "the seed's net (30-256-1, {parameters} parameters; dense test "
+                                                          "accuracy {accuracy})"),
+                                         ("digits-300-100", "(64-300-100-10, {parameters} parameters; dense {accuracy})")])
+def test_other_datasets_tables_and_dense_accuracy_are_their_results_files(name, shape):
+    """docs/studies-and-results.md quotes each docs/results/NAME: its results.md table and train.json's dense accuracy."""
+    folder = ROOT / "docs" / "results" / name
+    train = json.loads((folder / "train.json").read_text())
+    page = text(ROOT / "docs" / "studies-and-results.md")
+    assert re.sub(r"\s+", " ", (folder / "results.md").read_text().strip()) in page
+    assert shape.format(parameters=train["parameters"],
+                        accuracy=spread(train["test_accuracy_mean"], train["test_accuracy_std"])) in page
+
+
+def test_digits_per_layer_prose_and_compression_are_its_files():
+    folder = ROOT / "docs" / "results" / "digits-300-100"
+    row = next(row for row in aggregate_rows(folder / "prune_aggregate.csv")
+               if (row["method"], row["regime"], row["level_by"], float(row["level"])) ==
+               ("global-magnitude", "fine-tune", "amount", 0.8))
+    percent = {layer: round(100 * float(row[f"{layer}_sparsity_mean"])) for layer in ("fc1", "fc2", "fc3")}
+    tuned = json.loads((folder / "prune.json").read_text())["global-magnitude"]["fine-tune"]
+    page = text(ROOT / "docs" / "studies-and-results.md")
+    assert (f"(fine-tuned mean accuracy {float(row['accuracy_mean']):.3f}, within a point of dense), global magnitude "
+            f"leaves fc1 {percent['fc1']} % sparse, fc2 {percent['fc2']} % and fc3, the output layer, "
+            f"{percent['fc3']} %") in page
+    assert (f"up to {round(100 * tuned['max_sparsity_within_tolerance_mean'])} % ± "
+            f"{round(100 * tuned['max_sparsity_within_tolerance_std'])} % sparsity, a compression of "
+            f"{tuned['compression_within_tolerance_mean']:.1f}× ± {tuned['compression_within_tolerance_std']:.1f}×") in page
