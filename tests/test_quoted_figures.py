@@ -155,3 +155,64 @@ def test_digits_per_layer_prose_and_compression_are_its_files():
     assert (f"up to {round(100 * tuned['max_sparsity_within_tolerance_mean'])} % ± "
             f"{round(100 * tuned['max_sparsity_within_tolerance_std'])} % sparsity, a compression of "
             f"{tuned['compression_within_tolerance_mean']:.1f}× ± {tuned['compression_within_tolerance_std']:.1f}×") in page
+
+
+def study_table(name):
+    """{experiment: (dense accuracy, {method: (one-shot, fine-tune)})} of a study block, the percent signs dropped."""
+    table, current = {}, None
+    for line in block(f"study:{name}").splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if cells[0]:
+            current = cells[0]
+            table[current] = (cells[2], {})
+        table[current][1][cells[3]] = tuple(cell.split("%")[0] for cell in cells[4:6])
+    return table
+
+
+def study_lines(name):
+    """The quoted output of a command run on a study's experiments, as lists of fields."""
+    return [line.split() for line in block(f"study-output:{name}-layers").splitlines()]
+
+
+def percent(value):
+    return f"{100 * float(value):.0f} %"
+
+
+def test_the_features_prose_is_its_table_and_command_output():
+    table, page = study_table("features"), text(ROOT / "docs" / "studies-and-results.md")
+    one_shot = {method: sorted(float(table[f"features-{n}"][1][method][0]) for n in (10, 20, 30))
+                for method in ("global-magnitude", "global-random", "layerwise-magnitude")}
+    tuned = {method: " → ".join(table[f"features-{n}"][1][method][1] for n in (10, 20, 30))
+             for method in ("global-magnitude", "global-random", "layerwise-magnitude")}
+    for quoted in (f"{table['features-10'][0]} at 10 features, {table['features-30'][0]} at 30",
+                   f"{one_shot['global-magnitude'][0]:.1f}–{one_shot['global-magnitude'][-1]:.1f} % for global magnitude, "
+                   f"{one_shot['global-random'][0]:.1f}–{one_shot['global-random'][-1]:.1f} % for random, "
+                   f"{one_shot['layerwise-magnitude'][0]:.1f}–{one_shot['layerwise-magnitude'][-1]:.1f} % layer-wise",
+                   f"global magnitude {tuned['global-magnitude']} %, random {tuned['global-random']} %, "
+                   f"layer-wise {tuned['layerwise-magnitude']} %"):
+        assert quoted in page
+    rows = {(n, level): (fc2, accuracy) for n, level, fc2, accuracy in study_lines("features")}
+    for quoted in (f"({float(rows[('10', '0.5')][1]):.3f} at half the weights removed, against "
+                   f"{float(rows[('10', '0.0')][1]):.3f} dense",
+                   f"keeps {float(rows[('10', '0.6')][1]):.3f} accuracy with 10 features against "
+                   f"{float(rows[('20', '0.6')][1]):.3f} and {float(rows[('30', '0.6')][1]):.3f} with 20 and 30",
+                   f"{percent(rows[('10', '0.6')][0])} of it at that level against {percent(rows[('20', '0.6')][0])} "
+                   f"and {percent(rows[('30', '0.6')][0])}"):
+        assert quoted in page
+
+
+def test_the_width_prose_is_its_table_and_command_output():
+    table, page = study_table("width"), text(ROOT / "docs" / "studies-and-results.md")
+    widths = (16, 64, 256, 1024)
+    tuned = {method: " → ".join(table[f"width-{w}"][1][method][1] for w in widths)
+             for method in ("global-random", "layerwise-magnitude")}
+    layerwise = sorted(float(table[f"width-{w}"][1]["layerwise-magnitude"][0]) for w in widths)
+    rows = {width: (fc2, accuracy) for width, _, fc2, accuracy in study_lines("width")}
+    for quoted in (f"keeps dense accuracy to {table['width-16'][1]['global-magnitude'][0]} % sparsity at width 16 "
+                   f"and to {table['width-1024'][1]['global-magnitude'][0]} % at width 1024",
+                   f"magnitude {tuned['layerwise-magnitude']} %, random {tuned['global-random']} %",
+                   f"layer-wise stays at {layerwise[0]:.1f}–{layerwise[-1]:.1f} % at every width",
+                   f"({table['width-1024'][0]} against {table['width-256'][0]} at 256)",
+                   f"fc2 is {percent(rows['16'][0])} pruned at width 16 and {percent(rows['1024'][0])} at width 1024 "
+                   f"(accuracy {float(rows['16'][1]):.3f} against {float(rows['1024'][1]):.3f}"):
+        assert quoted in page
