@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m stages.…`; the venv must come first on PATH for it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test install bench system latency study-features study-width
+.PHONY: repro test install bench system latency study-features study-width check-results
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ system:
 	  { apt-get update -qq; for p in $$missing; do \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p >/dev/null || \
 	      echo "note: could not install $$p; the tests that need it will skip" >&2; done; }
+
+# What docs/ quotes from runs too slow for `make test` (docs/results/*, the studies' tables),
+# rerun in clones of this tree and compared (tests/test_regenerate.py; about 20 minutes).
+check-results: $(STAMP)
+	PRUNELAB_REGENERATE=1 python -m pytest tests/test_regenerate.py
 
 bench: $(STAMP)
 	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py && python bench/sparse_latency.py

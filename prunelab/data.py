@@ -97,6 +97,11 @@ def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
             if not math.isfinite(x[line - 2, index]):
                 raise InputError(f"{path}: line {line}, column {features[index]!r} = {value!r}; "
                                  f"expected a finite number (every column but {target!r} is a feature)")
+    numbers = {label for label in labels if _label_order(label)[0] == 0}
+    if numbers and len(numbers) < len(set(labels)):
+        names = sorted(set(labels) - numbers)
+        raise InputError(f"{path}: column {target!r} mixes numbers ({', '.join(sorted(numbers, key=_label_order)[:3])}) "
+                         f"and names ({', '.join(names[:3])}); expected class labels that are all numbers or all names")
     classes = sorted(set(labels), key=_label_order)
     if len(classes) < 2:
         raise InputError(f"{path}: column {target!r} holds {len(classes)} class; expected at least 2")
@@ -105,7 +110,7 @@ def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
 
 
 def _label_order(label: str) -> tuple:
-    """Numeric labels in numeric order (2 before 10), names alphabetically after them."""
+    """Numeric labels in numeric order (2 before 10), names alphabetically (a column holds one kind)."""
     try:
         return 0, float(label), ""
     except ValueError:

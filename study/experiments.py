@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +28,17 @@ DONE = ("success", "failed")
 
 
 def sh(*args, env=None):
-    """Run a command; env: variables added where the caller's environment leaves them unset."""
-    result = subprocess.run(args, env={**(env or {}), **ENV}, capture_output=True, text=True)
-    if result.returncode != 0:
-        last = (result.stderr or result.stdout).strip().splitlines() or [""]
-        raise UserError(f"`{' '.join(args)}` exited {result.returncode}: {last[-1]}")
-    return result.stdout
+    """Run a command; env: variables added where the caller's environment leaves them unset.
+    Output goes through files, not pipes: `dvc queue start` forks workers that inherit its
+    stdout, and reading a pipe to its end would wait for them to finish (the whole queue)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        returncode = subprocess.run(args, env={**(env or {}), **ENV}, stdout=out, stderr=err, text=True).returncode
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if returncode != 0:
+        last = (stderr or stdout).strip().splitlines() or [""]
+        raise UserError(f"`{' '.join(args)}` exited {returncode}: {last[-1]}")
+    return stdout
 
 
 def dvc(*args, env=None):

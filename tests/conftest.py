@@ -15,6 +15,8 @@ import torch
 import yaml
 from torch import nn
 
+from tests.missing import missing, pytest_runtest_makereport  # noqa: F401 (the hook: CI fails such skips)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = {
@@ -25,6 +27,17 @@ ENV = {
     "GIT_COMMITTER_NAME": "prunelab tests", "GIT_COMMITTER_EMAIL": "tests@prunelab.invalid",
 }
 RUNNING = re.compile(r"Running stage '([^']+)'")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `regenerate` tests (tests/test_regenerate.py, tens of minutes) run only with
+    PRUNELAB_REGENERATE set (`make check-results`); otherwise they are deselected."""
+    if os.environ.get("PRUNELAB_REGENERATE"):
+        return
+    slow = [item for item in items if item.get_closest_marker("regenerate")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("regenerate")]
 
 
 def pipeline(repo=ROOT):
@@ -119,11 +132,11 @@ def mount_tmpfs(where, size):
     where none can be mounted (mounting needs root)."""
     where.mkdir(parents=True, exist_ok=True)
     if shutil.which("mount") is None:
-        pytest.skip("a full filesystem needs `mount -t tmpfs`: no mount command here")
+        missing("the mount command", "a full filesystem needs `mount -t tmpfs`")
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.skip(f"a full filesystem needs `mount -t tmpfs` (as root): {result.stderr.strip()}")
+        missing("a tmpfs mount (root)", f"a full filesystem needs `mount -t tmpfs`: {result.stderr.strip()}")
     return where
 
 

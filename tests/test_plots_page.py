@@ -1,7 +1,8 @@
 """The pages of `dvc plots show` and `dvc plots diff`, drawn by headless Chromium with the network
 off: with the template of .dvc/config (.dvc/plots/page.html, scripts inlined) every chart draws.
 
-Needs Debian's chromium (`make test` installs it as root) and `unshare -n`; skips without them.
+Needs Debian's chromium (`make test` installs it as root) and `unshare -n`; skips without them, naming
+what is missing (fails instead with CI set: tests/missing.py).
 """
 import re
 import shutil
@@ -11,6 +12,7 @@ import pytest
 from dvc_render.html import PAGE_HTML
 
 from tests.conftest import dvc, pipeline
+from tests.missing import missing
 
 IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}  # files DVC shows as <img>, not as vega charts
 CHART = re.compile(r"vegaEmbed\('#([^']+)'")  # one call per vega chart in DVC's plot divs
@@ -25,14 +27,14 @@ def browser(tmp_path_factory):
     """The command line that runs headless Chromium in a network namespace of its own. Session
     scope, listed before `reproduced`: a missing browser skips before the minute of `dvc repro`."""
     if shutil.which("chromium") is None:
-        pytest.skip("chromium not found: apt-get install chromium")
+        missing("chromium", "apt-get install chromium")
     # -n needs root; -rn (a user namespace) works unprivileged where the kernel allows it.
     for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
         if shutil.which("unshare") and subprocess.run([*unshare, "true"], capture_output=True).returncode == 0:
             # --no-sandbox: Chromium's sandbox refuses to run as (namespace) root.
             return [*unshare, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=30000",
                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]
-    pytest.skip("`unshare -n` not permitted here: cannot run the browser with the network off")
+    missing("`unshare -n` (permission for a network namespace)", "the browser runs with the network off")
 
 
 def render(browser, page):

@@ -94,3 +94,58 @@ def test_every_stage_writes_the_same_bytes_with_one_and_two_workers(repo):
         assert "train" in ran and "prune-sweep" in ran
         locks.append((repo / "dvc.lock").read_text())
     assert locks[0] == locks[1]
+
+
+# Past the tiling thresholds (SMALL multiply-adds, SMALL // 64 entries for an outer product): the
+# product splits into ROWS-row tiles, the last one short. The default pipeline's backward outer
+# product (1750 x 256, five models) is the "outer" case.
+TILED = [((1100, 130), (3, 130, 150)),   # tall, a shared left operand: five tiles, the last 76 rows
+         ((2, 300, 64), (64, 1000)),     # wide, a shared right operand: tiles of 256 and 44 rows
+         ((3, 700, 90), (3, 90, 300)),   # both stacked
+         ((5, 1750, 1), (5, 1, 256))]    # outer
+
+
+@pytest.mark.parametrize("left, right", TILED, ids=["tall", "wide", "stacked", "outer"])
+@pytest.mark.parametrize("count", [1, 2])
+def test_tiled_products_equal_matmul(left, right, count, restore_workers):
+    generator = torch.Generator().manual_seed(5)
+    a, b = torch.randn(left, generator=generator), torch.randn(right, generator=generator)
+    rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
+    threshold = compute.SMALL // 64 if inner == 1 else compute.SMALL
+    assert rows * columns * inner >= threshold and rows > compute.ROWS  # tiled, more than one tile
+    compute.set_workers(count)
+    expected = torch.matmul(a, b)
+    result = compute.product(a, b, torch.full_like(expected, float("nan")))
+    assert not result.isnan().any()  # every tile written
+    torch.testing.assert_close(result, expected, rtol=1e-5, atol=1e-4)
+    if inner == 1:
+        assert torch.equal(result, expected)  # one multiplication per entry: exact
+
+
+@pytest.mark.parametrize("left, right", TILED, ids=["tall", "wide", "stacked", "outer"])
+def test_tiled_products_run_then_on_every_row_once(left, right, restore_workers):
+    """then= (bias and ReLU, as the forward pass gives it) on rows of every tile, each row once,
+    in tiles when they run in parallel: the result is relu(a @ b + bias)."""
+    generator = torch.Generator().manual_seed(6)
+    a, b = torch.randn(left, generator=generator), torch.randn(right, generator=generator)
+    models = max(a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1)
+    bias = torch.randn(models, 1, b.shape[-1], generator=generator)
+    expected = torch.relu(torch.matmul(a, b) + bias)
+    for count in (1, 2):
+        compute.set_workers(count)
+        out, calls = torch.empty_like(expected), []
+
+        def then(model, start, stop):
+            calls.append((model, start, stop))
+            rows = out[model, start:stop]
+            rows.add_(bias[model]).relu_()
+
+        compute.product(a, b, out, then=then)
+        torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-4)
+        if count == 1:
+            assert calls == [(slice(None), 0, a.shape[-2])]
+        else:  # one call per tile, covering each model's rows once, in ROWS-row steps
+            rows = a.shape[-2]
+            tiles = [(model, start, min(start + compute.ROWS, rows))
+                     for model in range(models) for start in range(0, rows, compute.ROWS)]
+            assert sorted(calls) == tiles

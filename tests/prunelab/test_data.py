@@ -82,3 +82,20 @@ def test_a_constant_feature_stays_finite_when_standardized():
 def test_a_split_with_an_empty_side_is_an_input_error():
     with pytest.raises(InputError, match="the data: 3 rows give 3 test and 0 train rows at test_size 0.9"):
         split(np.zeros((3, 2)), np.array([0, 1, 0]), 0.9, 0)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a,label\n1,x\n\xff,y\n", "unreadable (UnicodeDecodeError); expected a CSV file with a header row"),
+    (b"", "empty; expected a CSV file with a header row"),
+    (b"a,label\n1,x\n2\n", "line 3 has 1 fields; expected 2 as in the header"),
+    (b"a,label\n1,2\n2,10\n3,cat\n4,NA\n", "column 'label' mixes numbers (2, 10) and names (NA, cat); "
+                                           "expected class labels that are all numbers or all names"),
+])
+def test_undecodable_short_and_mixed_csv_files_are_one_line_input_errors(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as raised:
+        from_csv(0, path, "label")
+    assert str(raised.value) == f"{path}: {message}"
+    with pytest.raises(InputError, match="missing; expected a CSV file"):
+        from_csv(0, tmp_path / "absent.csv", "label")

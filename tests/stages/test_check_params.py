@@ -321,3 +321,25 @@ def test_a_budget_no_mask_meets_stops_check_params(tmp_path, prune, message):
     result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
                             env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (1, f"error: params.yaml: {message}\n")
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("train", "batch_size", -1, "train.batch_size = -1: expected an integer in [0, 10**7] (0: full batch)"),
+    ("train", "batch_size", 1.5, "train.batch_size = 1.5: expected an integer in [0, 10**7] (0: full batch)"),
+    ("train", "batch_size", 10**8, "train.batch_size = 100000000: expected an integer in [0, 10**7] (0: full batch)"),
+    ("train", "device", "gpu", "train.device = 'gpu': expected cpu or cuda"),
+    ("prune", "seed", -1, "prune.seed = -1: expected an integer in [0, 2**63)"),
+    ("prune", "seed", 2**63, f"prune.seed = {2**63}: expected an integer in [0, 2**63)"),
+    ("plot", "height", 0, "plot.height = 0: expected a number in (0, 50] (inches)"),
+    ("plot", "height", 50.5, "plot.height = 50.5: expected a number in (0, 50] (inches)"),
+])
+def test_bad_batch_sizes_devices_prune_seeds_and_heights_are_one_line(section, key, value, message):
+    with pytest.raises(UserError) as raised:
+        validate(with_value(section, key, value))
+    assert str(raised.value) == f"params.yaml: {message}"
+
+
+def test_an_empty_csv_target_is_one_line():
+    with pytest.raises(UserError) as raised:
+        validate(for_source("csv", path="datasets/iris.csv", target=""))
+    assert str(raised.value) == "params.yaml: data.target = '': expected a column name"

@@ -1,0 +1,56 @@
+"""The study tool's error paths on a real DVC queue: a wait that times out, and experiments that
+fail, then run again: each a one-line error, and a failed experiment is requeued, not reused."""
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import commit_all, dvc, sh
+from tests.study.test_experiments import TINY
+
+
+@pytest.fixture
+def tiny(committed, tmp_path):
+    """A clone of the committed tree with tiny params, committed (only committed files reach a queued experiment)."""
+    repo = tmp_path / "repo"
+    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for section, values in TINY.items():
+        params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(repo, "tiny params")
+    yield repo
+    dvc(repo, "queue", "stop", "--kill", check=False)
+
+
+def study(repo, *args, env=None):
+    return sh(repo, sys.executable, "-m", "study", *args, check=False, env=env)
+
+
+def one_line_error(result):
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_wait_past_the_timeout_is_one_line_naming_the_experiments(tiny):
+    result = study(tiny, "run", "features", "--values", "6", "8", "--timeout", "0")
+    assert "features: 2 queued, 0 reused" in result.stderr
+    assert one_line_error(result) == (
+        "error: features-6, features-8: not all finished after 0 s (see `dvc queue status`; a task that stays "
+        "Queued means the workers found no `dvc` on PATH)")
+
+
+def test_failed_experiments_are_named_then_requeued_on_the_next_run(tiny):
+    # The queue's workers inherit the environment: a bad PRUNELAB_WORKERS fails stage train.
+    failed = study(tiny, "run", "features", "--values", "6", env={"PRUNELAB_WORKERS": "none"})
+    assert one_line_error(failed) == "error: experiments failed: features-6 (see `dvc queue logs features-6`)"
+    logs = dvc(tiny, "queue", "logs", "features-6", check=False)
+    assert "PRUNELAB_WORKERS='none': expected an integer >= 1" in logs.stdout + logs.stderr
+    dvc(tiny, "queue", "stop", check=False)  # the next run starts workers of its own, with its environment
+
+    again = study(tiny, "run", "features", "--values", "6")
+    assert again.returncode == 0, again.stderr
+    assert "features: 1 queued, 0 reused" in again.stderr  # the failed one is not reused
+    assert "| features-6 | 6 | " in again.stdout

@@ -1,0 +1,178 @@
+"""The benchmark blocks in docs/ (`make bench`'s output, pasted): each block's ratios follow from
+its own medians and measurements, and each median is the median of the rounds it lists.
+
+A figure printed with d decimals stands for any value within half a unit of its last place, so
+a ratio follows from its operands when it lies in the range their roundings allow (widened by
+its own rounding). The operands are the block's own numbers: these tests rerun nothing.
+"""
+import re
+import statistics
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.test_readme import block
+
+
+def bounds(text):
+    """(low, high): the values a figure printed as `text` may have been rounded from."""
+    number = text.strip().rstrip("x").strip()
+    half = 0.5 * 10 ** -len(number.partition(".")[2])
+    value = float(number)
+    return value - half, value + half
+
+
+def follows(ratio, numerator, denominator):
+    """Whether the printed ratio can be numerator / denominator, all three as printed."""
+    (low_n, high_n), (low_d, high_d), (low_r, high_r) = bounds(numerator), bounds(denominator), bounds(ratio)
+    return low_n / high_d <= high_r and low_r <= high_n / low_d
+
+
+def sections(text):
+    """The block's parts between blank lines, each a list of lines."""
+    return [part.splitlines() for part in re.split(r"\n\s*\n", text.strip())]
+
+
+def table(lines, index=0):
+    """The `index`th markdown table in lines: {first cell: {column name: cell}}."""
+    tables, current = [], None
+    for line in lines:
+        if not line.startswith("|"):
+            current = None
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if current is None:
+            current = (cells, {})
+            tables.append(current)
+        elif not set(line) <= set("|-: "):
+            current[1][cells[0]] = dict(zip(current[0], cells))
+    return tables[index][1]
+
+
+def ratios(lines):
+    """{label: ratio text} of the block's `LABEL: 1.23x` lines."""
+    return dict(re.findall(r"^([^|\n][^:\n]*): (\d+\.\d+)x$", "\n".join(lines), re.M))
+
+
+def test_the_helpers_catch_a_ratio_that_does_not_follow():
+    assert follows("1.69", "31.24", "18.52") and not follows("1.72", "31.24", "18.52")
+    assert follows("13.98", "0.930", "0.067")  # 0.930 / 0.0665: the medians' own rounding
+    assert not follows("14.50", "0.930", "0.067")
+
+
+MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds"]
+
+
+@pytest.mark.parametrize("name", MEDIAN_BLOCKS)
+def test_each_median_is_the_median_of_its_rounds(name):
+    checked = 0
+    for lines in sections(block(name)):
+        if not any("| median s | all rounds s |" in line for line in lines):
+            continue
+        for row, cells in table(lines).items():
+            rounds = [value.strip() for value in cells["all rounds s"].split(",")]
+            median = statistics.median(float(value) for value in rounds)
+            low, high = bounds(cells["median s"])
+            # An even count's median is a mean of two rounded values: half a unit more either way.
+            slack = 0 if len(rounds) % 2 else high - low
+            assert low - slack <= median <= high + slack, (name, row, cells)
+            checked += 1
+    assert checked >= 3
+
+
+# Each ratio line: where its operands are, as (sections after the line's own, table index in that
+# section, (numerator row, column), (denominator row, column)).
+MEDIAN = "median s"
+RATIOS = {
+    "bench": {"defaults / single-seed one-shot":
+              (0, 0, ("dvc repro, defaults", MEDIAN), ("dvc repro, single-seed one-shot", MEDIAN))},
+    "bench:front-door": {
+        "defaults / single-seed one-shot":
+            (0, 0, ("dvc repro, defaults", MEDIAN), ("dvc repro, single-seed one-shot", MEDIAN)),
+        "cold dvc repro, this commit / 8dcb0a4":
+            (0, 0, ("dvc repro, defaults", MEDIAN), ("dvc repro, defaults at 8dcb0a4", MEDIAN)),
+        "check-params alone, this commit / 8dcb0a4":
+            (1, 0, ("check-params", "defaults"), ("check-params", "defaults at 8dcb0a4")),
+    },
+    "bench:seeds": {
+        "15 seeds batched / 1 seed": (0, 0, ("15 seeds batched", MEDIAN), ("1 seed", MEDIAN)),
+        "15 seeds one by one / 15 batched": (0, 0, ("15 seeds one by one", MEDIAN), ("15 seeds batched", MEDIAN)),
+        "15 seeds as stage train runs them (stacks of N) / 1 seed":
+            (0, 0, ("15 seeds as stage train runs them", MEDIAN), ("1 seed", MEDIAN)),
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(RATIOS))
+def test_each_ratio_line_follows_from_the_medians_it_names(name):
+    parts, checked = sections(block(name)), 0
+    for position, lines in enumerate(parts):
+        for label, value in ratios(lines).items():
+            label = re.sub(r"\(stacks of \d+\)", "(stacks of N)", label)
+            assert label in RATIOS[name], f"{name}: a ratio this test does not know: {label}"
+            offset, index, (row_n, column_n), (row_d, column_d) = RATIOS[name][label]
+            cells = table(parts[position + offset], index)
+            assert follows(value, cells[row_n][column_n], cells[row_d][column_d]), (name, label, value)
+            checked += 1
+    assert checked >= len(RATIOS[name])
+
+
+def test_pinned_ratios_are_pinned_over_unpinned():
+    lines = block("bench:pinned").splitlines()
+    rows = table(lines)
+    for stage, cells in rows.items():
+        assert follows(cells["pinned / unpinned"], cells["pinned s"], cells["unpinned s"]), (stage, cells)
+    assert ratios(lines)["pinned / unpinned"] == rows["all three"]["pinned / unpinned"].rstrip("x")
+    assert set(rows) == {"train", "prune-sweep", "sensitivity", "all three"}
+
+
+def test_latency_ratios_are_the_sparse_time_over_the_dense_time():
+    rows = [cells for cells in re.findall(r"^\|(.+)\|$", block("bench:latency"), re.M)]
+    header = [cell.strip() for cell in rows[0].split("|")]
+    checked = 0
+    for line in rows[2:]:
+        cells = dict(zip(header, (cell.strip() for cell in line.split("|"))))
+        assert follows(cells["fastest sparse / dense"], cells["its µs"], cells["dense µs"]), cells
+        checked += 1
+    assert checked == 4
+
+
+def test_scale_ratios_follow_from_their_measurements():
+    """FLOPs count 6 x samples x weights per training epoch (docs/scale.md); the reference is
+    the block's own two-core GEMM rate."""
+    text = block("bench:scale")
+    gemm = re.search(r"torch\.mm 2048\^2 float32: (\d+) GFLOP/s on two threads", text).group(1)
+    rows = {cells[0].strip(): [cell.strip() for cell in cells[1:]]
+            for cells in (line.strip("|").split("|") for line in re.findall(r"^\|.+\|$", text, re.M))}
+
+    ratio, seconds, flops = re.fullmatch(r"([\d.]+) \| ([\d.]+) s for ([\d.]+) TFLOP", " | ".join(
+        rows["prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM"])).groups()
+    assert follows(ratio, str(float(flops) * 1000), f"{float(seconds) * float(gemm):.{len(seconds.split('.')[1])}f}")
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    features, (hidden,) = params["data"]["n_features"], params["model"]["hidden_sizes"]
+    train = round(params["data"]["n_samples"] * (1 - params["data"]["test_size"]))
+    flops = 6 * train * (features * hidden + hidden) * params["train"]["epochs"] * 15
+    ratio, seconds = re.fullmatch(r"([\d.]+) \| ([\d.]+) s", " | ".join(
+        rows["training FLOP/s, default size, 15 seeds / two-core GEMM"])).groups()
+    low, high = bounds(seconds)
+    low_g, high_g = bounds(gemm)
+    low_r, high_r = bounds(ratio)
+    assert flops / high / high_g / 1e9 <= high_r and low_r <= flops / low / low_g / 1e9
+
+    ratio, seconds = re.fullmatch(r"([\d.]+) \| one epoch, ([\d.]+) s", " | ".join(
+        rows["training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM"])).groups()
+    flops = 6 * round(1_000_000 * (1 - params["data"]["test_size"])) * (100 * 1024 + 1024)
+    low, high = bounds(seconds)
+    low_r, high_r = bounds(ratio)
+    assert flops / high / high_g / 1e9 <= high_r and low_r <= flops / low / low_g / 1e9
+
+    ratio, rss, torch_rss, dataset = re.fullmatch(
+        r"([\d.]+) \| ([\d.]+) GiB / \(([\d.]+) \+ 3 x ([\d.]+) GiB\)",
+        " | ".join(rows["peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)"])).groups()
+    low_t, high_t = bounds(torch_rss)
+    low_d, high_d = bounds(dataset)
+    low, high = bounds(rss)
+    low_r, high_r = bounds(ratio)
+    assert low / (high_t + 3 * high_d) <= high_r and low_r <= high / (low_t + 3 * low_d)
