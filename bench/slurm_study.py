@@ -29,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.slurm import Cluster, missing  # noqa: E402
+from tests.slurm import Cluster, absent_parts  # noqa: E402
 from tests.study.conftest import TINY  # noqa: E402
 
 ENV = {"DVC_NO_ANALYTICS": "1", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/sbin:/sbin",
@@ -71,8 +71,8 @@ def main():
     parser.add_argument("--skip-default", action="store_true", help="only part 2")
     parser.add_argument("--skip-grid", action="store_true", help="only part 1")
     args = parser.parse_args()
-    if missing():
-        sys.exit(f"error: a Slurm cluster: {missing()}")
+    if absent_parts():
+        sys.exit(f"error: a Slurm cluster: {absent_parts()}")
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as tmp:
         cluster = Cluster(Path(tmp) / "slurm", cpus=2)
         try:

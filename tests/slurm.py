@@ -45,7 +45,7 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
 
 
-def missing():
+def absent_parts():
     """What is missing to start a cluster here, in words; None when nothing is."""
     absent = [name for name in (*DAEMONS, "sbatch", "squeue", "scancel") if shutil.which(name) is None]
     if absent:

@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from tests.conftest import commit_all, sh
-from tests.slurm import Cluster, missing
+from tests.missing import missing
+from tests.slurm import Cluster, absent_parts
 
 TINY = {"data": {"n_samples": 200}, "model": {"hidden_sizes": [8]}, "train": {"epochs": 3, "repeats": 2},
         "prune": {"amounts": [0.5, 0.9], "finetune_epochs": 2}, "sensitivity": {"amounts": [0.5]}}
@@ -25,14 +26,14 @@ def tiny_clone(committed, repo, **sections):
 def cluster(tmp_path_factory):
     """A running one-node Slurm cluster (2 CPUs) and its environment (SLURM_CONF); skips,
     naming what is missing, where it cannot start."""
-    absent = missing()
+    absent = absent_parts()
     if absent:
-        pytest.skip(f"a Slurm cluster: {absent}")
+        missing("a Slurm cluster", absent)
     started = Cluster(tmp_path_factory.mktemp("slurm"), cpus=2)
     try:
         started.start()
     except RuntimeError as err:
         started.stop()
-        pytest.skip(f"a Slurm cluster: {err}")
+        missing("a running Slurm cluster", str(err))
     yield started
     started.stop()

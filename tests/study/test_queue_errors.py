@@ -3,22 +3,15 @@ fail, then run again: each a one-line error, and a failed experiment is requeued
 import sys
 
 import pytest
-import yaml
 
-from tests.conftest import commit_all, dvc, sh
-from tests.study.test_experiments import TINY
+from tests.conftest import dvc, sh
+from tests.study.conftest import tiny_clone
 
 
 @pytest.fixture
 def tiny(committed, tmp_path):
     """A clone of the committed tree with tiny params, committed (only committed files reach a queued experiment)."""
-    repo = tmp_path / "repo"
-    sh(tmp_path, "git", "clone", "-q", str(committed), str(repo))
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    for section, values in TINY.items():
-        params[section].update(values)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    commit_all(repo, "tiny params")
+    repo = tiny_clone(committed, tmp_path / "repo")
     yield repo
     dvc(repo, "queue", "stop", "--kill", check=False)
 
