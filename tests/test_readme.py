@@ -155,7 +155,8 @@ def test_layout_names_what_the_tree_holds():
 @pytest.mark.parametrize("name, folder", [("results:protocols", "protocols-global-magnitude"),
                                           ("results:protocols-methods", "protocols-methods"),
                                           ("results:protocols-guard", "protocols-guard"),
-                                          ("results:protocols-all", "protocols-all")])
+                                          ("results:protocols-all", "protocols-all"),
+                                          ("results:protocols-digits", "protocols-digits-300-100")])
 def test_kept_results_tables_are_what_stages_results_prints_of_their_files(name, folder):
     from stages.results import markdown_table as results_table
     assert block(name) == results_table(ROOT / "docs" / "results" / folder / "prune.json")
