@@ -20,6 +20,9 @@ mkdir -p "$out"
 python -c 'from stages import paths as p; print(f"{p.PLOTS_DIR}/accuracy_vs_sparsity.png", p.PRUNE_METRICS,
                                                 p.PRUNE_AGGREGATE, p.TRAIN_METRICS, p.DATA_METRICS, sep="\n")' \
   | while read -r path; do cp "$path" "$out/"; done
+# The lottery ticket figure, where a regime pruned in rounds (stages/plot.py draws it then).
+python -c 'from stages import paths; print(paths.PLOTS_DIR)' | while read -r plots; do
+  if [ -f "$plots/lottery_ticket.png" ]; then cp "$plots/lottery_ticket.png" "$out/"; fi; done
 python -m stages.results > "$out/results.md"
 printf '%stools/experiment.sh %s' "${EXPERIMENT_DATA:+EXPERIMENT_DATA=$EXPERIMENT_DATA }" "$name" > "$out/command.txt"
 printf " '%s'" "$@" >> "$out/command.txt"
