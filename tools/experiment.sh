@@ -18,7 +18,7 @@ out="$root/docs/results/$name"
 mkdir -p "$out"
 # The artifacts' paths, as stages/paths.py (the one place) names them.
 python -c 'from stages import paths as p; print(f"{p.PLOTS_DIR}/accuracy_vs_sparsity.png", p.PRUNE_METRICS,
-                                                p.PRUNE_AGGREGATE, p.TRAIN_METRICS, p.DATA_METRICS, sep="\n")' \
+                                                p.PRUNE_AGGREGATE, p.TRAIN_METRICS, p.TRAIN_CURVE, p.DATA_METRICS, sep="\n")' \
   | while read -r path; do cp "$path" "$out/"; done
 # The lottery ticket figure, where a regime pruned in rounds (stages/plot.py draws it then).
 python -c 'from stages import paths; print(paths.PLOTS_DIR)' | while read -r plots; do
