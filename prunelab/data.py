@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from prunelab import InputError
+from prunelab.idx import from_idx
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Option:
     meaning: str
     kind: type = int                 # the type, where there is no default to take it from
     suffix: str = ""                 # a file the user gives: the name must end so (the pipeline adds where it lies)
+    folder: bool = False             # a folder the user gives (the pipeline adds where it lies)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Source:
     shape: Callable[[dict], tuple] = None  # synthetic: (samples, features, classes) from its options
     rules: tuple = ()                # checks across its options: each maps the values to an error message or None
     named_by: str = ""               # the option that names its input (a file), for error messages
+    presplit: bool = False           # its own train/test split: load returns (x_train, x_test, y_train, y_test)
 
     def label(self, name: str, values: dict) -> str:
         """How errors name this source's data: its file, or `data.source NAME`."""
@@ -148,6 +151,13 @@ _CSV_OPTIONS = {
     "target": Option(None, lambda v: v != "", "a column name", "source csv: the column of class labels", kind=str),
 }
 
+_IDX_OPTIONS = {
+    "path": Option(None, lambda v: v != "", "a folder", "source idx: the folder of the four IDX files",
+                   kind=str, folder=True),
+    **{f"limit_{part}": Option(0, lambda v: 0 <= v <= 10**7, "0 (all) or an integer up to the part's images",
+                               f"source idx: a seeded, class-stratified subset of the {part} images") for part in ("train", "test")},
+}
+
 SOURCES = {
     "make_classification": Source(make_classification, "the seed's synthetic task", _SYNTHETIC_OPTIONS,
                                   synthetic=True, rules=(_classes_fit_informative_features, _split_sizes_nonempty),
@@ -157,6 +167,8 @@ SOURCES = {
     "wine": Source(_bundled("wine"), "bundled with scikit-learn, 178 x 13, 3 classes"),
     "iris": Source(_bundled("iris"), "bundled with scikit-learn, 150 x 4, 3 classes"),
     "csv": Source(from_csv, "a CSV file of yours under datasets/", _CSV_OPTIONS, named_by="path"),
+    "idx": Source(from_idx, "IDX images of yours under datasets/, MNIST or Fashion-MNIST: their own split, pixels / 255",
+                  _IDX_OPTIONS, named_by="path", presplit=True),
 }
 
 
@@ -168,7 +180,11 @@ def load(source: str, values: dict) -> tuple:
 
 def load_split(data: dict) -> tuple:
     """(x_train, x_test, y_train, y_test) of a data section (source, its options, random_state,
-    test_size, standardize); a bad file is an InputError that names it."""
+    test_size, standardize); a bad file is an InputError that names it. A presplit source
+    keeps its own split (test_size does not apply)."""
+    if SOURCES[data["source"]].presplit:
+        x_train, x_test, y_train, y_test = load(data["source"], data)
+        return (*standardized(x_train, x_test, data["standardize"]), y_train, y_test)
     x, y = load(data["source"], data)
     return split(x, y, data["test_size"], data["random_state"], data["standardize"],
                  name=SOURCES[data["source"]].label(data["source"], data))
@@ -191,11 +207,16 @@ def split(x: np.ndarray, y: np.ndarray, test_size: float, random_state: int, sta
                          f"test_size {test_size}; expected both splits to be non-empty")
     from sklearn.model_selection import train_test_split
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=random_state)
-    if standardize:
-        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-        std[std == 0] = 1.0  # a constant feature stays constant (zero) rather than dividing by 0
-        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    return x_train, x_test, y_train, y_test
+    return (*standardized(x_train, x_test, standardize), y_train, y_test)
+
+
+def standardized(x_train: np.ndarray, x_test: np.ndarray, standardize: bool) -> tuple:
+    """With standardize, both centred and scaled by the train split's mean and std."""
+    if not standardize:
+        return x_train, x_test
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std[std == 0] = 1.0  # a constant feature stays constant (zero) rather than dividing by 0
+    return (x_train - mean) / std, (x_test - mean) / std
 
 
 def class_counts(y: np.ndarray, classes: int) -> list:

@@ -51,9 +51,10 @@ def _under_datasets(valid, path):
 
 def _option_key(option, takers):
     valid, expected = option.valid, option.expected
-    if option.suffix:  # a file of the user's: under the folder that dvc.yaml tracks for it
+    if option.suffix or option.folder:  # a file or folder of the user's: under the folder that dvc.yaml tracks for it
         valid = functools.partial(_under_datasets, option.valid)
-        expected = f"a path under {paths.DATASETS_DIR}/ ending in {option.suffix}"
+        expected = (f"a folder under {paths.DATASETS_DIR}/" if option.folder else
+                    f"a path under {paths.DATASETS_DIR}/ ending in {option.suffix}")
     required = option.default is None
     return Key(option.kind() if required else option.default, valid, expected, option.meaning,
                shown=f"none ({' or '.join(takers)} only)" if required else "", sources=takers, required=required)
@@ -75,7 +76,8 @@ def source_keys():
         each = [own[source][name] for source in names]
         expected = dict.fromkeys(key.expected for key in each)
         shared[name] = replace(each[0], expected="; ".join(expected) if len(expected) == 1 else
-                               "; ".join(f"{source}: {key.expected}" for source, key in zip(names, each)))
+                               "; ".join(f"{source}: {key.expected}" for source, key in zip(names, each)),
+                               meaning="; ".join(dict.fromkeys(key.meaning for key in each)))
     return shared, own
 
 

@@ -13,8 +13,9 @@ from prunelab.figures import band, finish, high_level_scale, panels
 from stages import paths, run, schema
 from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
 
-SWEEP_COLUMNS = ("level", "total_params_mean", "sparsity_mean", "accuracy_mean", "accuracy_std",
+SWEEP_COLUMNS = ("level", "amount_mean", "total_params_mean", "sparsity_mean", "accuracy_mean", "accuracy_std",
                  "nonzero_params_mean")
+REMAINING_TICKS = [100, 51.3, 21.1, 7.0, 3.6, 1.9]  # the weights remaining Frankle & Carbin's LeNet figures mark
 LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
 LEVEL_LABEL = "pruning level: fraction removed (amount)"
@@ -118,6 +119,32 @@ def curve_figure(curve, size, loss="BCE"):
     return figure
 
 
+def lottery_figure(sweep, dense, size):
+    """Frankle & Carbin's figure: test accuracy against the weights remaining (percent, log
+    scale, falling to the right), a band per regime that prunes in rounds (the ticket and its
+    re-initialised control among them), a panel per method; None when no regime has rounds.
+    The equal-budget dense control has no weights removed of its own: it is in the sparsity figures."""
+    rows = [row for row in sweep if row["level_by"] == "round" and not row["regime"].startswith(CONTROL_PREFIX)]
+    if not rows:
+        return None
+    by_method = group(rows, ("method",))
+    figure, axes_row = panels(len(by_method), size)
+    for axes, ((method,), curves) in zip(axes_row, by_method.items()):
+        _dense_line(axes, dense)
+        remaining = [100 * (1 - row["amount_mean"]) for row in curves]
+        for (regime,), curve in group(curves, ("regime",)).items():
+            curve = [{**row, "remaining": 100 * (1 - row["amount_mean"])} for row in curve]
+            _band(axes, curve, regime, x="remaining")
+        axes.set_xscale("log")
+        ticks = [tick for tick in REMAINING_TICKS if min(remaining) <= tick <= max(remaining)]  # set_xticks widens the axis to every tick
+        axes.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+        axes.minorticks_off()
+        axes.invert_xaxis()
+        finish(axes, f"Lottery tickets: {method}", "weights remaining, % (log scale)",
+               "test accuracy (mean ± std over seeds)")
+    return figure
+
+
 def main():
     plot = schema.load("plot")["plot"]
     # The trained models' mean test accuracy (not from prune.json, which changes with the tolerance).
@@ -139,6 +166,8 @@ def main():
                "layer_sparsity_vs_level": layers_figure(sweep, layers, size),
                "sensitivity": sensitivity_figure(sensitivity, size),
                "train_curve": curve_figure(curve, size, "BCE" if len(classes) == 2 else "cross-entropy")}
+    if (lottery := lottery_figure(sweep, dense, size)) is not None:  # only when a regime prunes in rounds
+        figures["lottery_ticket"] = lottery
     for name, figure in figures.items():
         write_figure(f"{paths.PLOTS_DIR}/{name}.{plot['format']}", figure, plot["dpi"])
 

@@ -18,6 +18,14 @@ def keys_fit_the_source(section, given):
     return None
 
 
+def split_fits_the_source(section, given):
+    """A source with its own train/test split (IDX) takes no data.test_size."""
+    if "test_size" in given and keys.sources()[section["source"]].presplit:
+        return (f"data.test_size is set, but data.source {section['source']} keeps the dataset's own train/test "
+                "split; expected it removed")
+    return None
+
+
 def the_sources_own_rules(section, given):
     """A source's checks across its options (prunelab/data.py), for a synthetic source the split
     sizes too; a file's rows are known once it is read: check-params checks the split then."""
@@ -74,4 +82,4 @@ def budget_fits(prune, features, hidden_sizes, outputs):
 
 
 # Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [keys_fit_the_source, the_sources_own_rules], "train": [seeds_fit], "prune": [some_level]}
+SECTION_RULES = {"data": [keys_fit_the_source, split_fits_the_source, the_sources_own_rules], "train": [seeds_fit], "prune": [some_level]}

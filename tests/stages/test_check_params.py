@@ -10,6 +10,7 @@ from stages import UserError, paths
 from stages.params_file import _Yaml12Loader
 from stages.schema import SCHEMA, read_params, section_keys, validate
 from tests.conftest import ENV, ROOT
+from tests.idx_files import idx_bytes, write, write_set
 
 
 def defaults():
@@ -52,7 +53,7 @@ def test_committed_params_write_lists_in_block_style():
     ("data", "n_features", 3, "data.n_features = 3: expected an integer in [4, 10**4]"),
     ("data", "n_classes", 5, "data.n_classes = 5: expected an integer in [2, 4]"),
     ("data", "source", "mnist", "data.source = 'mnist': expected one of make_classification, breast_cancer, digits, "
-     "wine, iris, csv"),
+     "wine, iris, csv, idx"),
     ("data", "standardize", 1, "data.standardize = 1: expected true or false"),
     ("data", "n_clusters_per_class", 3, "data.n_clusters_per_class = 3: expected 1 or 2"),
     ("data", "random_state", -1, "data.random_state = -1: expected an integer in [0, 2**32)"),
@@ -211,7 +212,9 @@ def for_source(source, **data):
     ("digits", {"n_samples": 100}, "data.n_samples is set, but it applies only to data.source make_classification "
      "and data.source is digits; expected it removed"),
     ("make_classification", {"target": "y"}, "data.target is set, but it applies only to data.source csv"),
-    ("iris", {"path": "datasets/iris.csv"}, "data.path is set, but it applies only to data.source csv"),
+    ("iris", {"path": "datasets/iris.csv"}, "data.path is set, but it applies only to data.source csv or idx"),
+    ("csv", {"path": "datasets/iris.csv", "target": "species", "limit_train": 10},
+     "data.limit_train is set, but it applies only to data.source idx and data.source is csv"),
     ("csv", {"path": "datasets/iris.csv"}, "data.source is csv but data.target is not set; expected a column name"),
     ("csv", {"target": "species"}, "data.source is csv but data.path is not set; expected a path under datasets/"),
     ("csv", {"path": "elsewhere/iris.csv", "target": "species"},
@@ -293,10 +296,11 @@ def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
     assert keys["n_points"].sources == ("toy",) and keys["n_points"].default == 10
     # An option two sources take is one key that applies to both, checked by each source's own
     # rule; a file lies under datasets/.
-    assert keys["path"].sources == ("csv", "toy") and keys["path"].required
+    assert keys["path"].sources == ("csv", "idx", "toy") and keys["path"].required
     assert own["toy"]["path"].valid("datasets/a.toy") and not own["toy"]["path"].valid("elsewhere/a.toy")
     assert not own["csv"]["path"].valid("datasets/a.toy")
-    assert keys["path"].expected == "csv: a path under datasets/ ending in .csv; toy: a path under datasets/ ending in .toy"
+    assert keys["path"].expected == ("csv: a path under datasets/ ending in .csv; idx: a folder under datasets/; "
+                                     "toy: a path under datasets/ ending in .toy")
     monkeypatch.setattr(stage_keys, "source_keys", lambda: (keys, own))
     section = {"source": "toy", "n_points": 100, "path": "datasets/a.toy", "random_state": 1, "test_size": 0.5}
     with pytest.raises(UserError, match="params.yaml: too many$"):
@@ -306,6 +310,44 @@ def test_a_new_source_record_brings_its_keys_and_rules(monkeypatch):
     del section["path"]
     with pytest.raises(UserError, match="data.source is toy but data.path is not set; expected a path under datasets/"):
         validate({**given_defaults(), "data": section})
+
+
+def for_idx(**data):
+    """An idx data section: its own split, so no data.test_size."""
+    params = for_source("idx")
+    del params["data"]["test_size"]
+    params["data"].update(data)
+    return params
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "data.source is idx but data.path is not set; expected a folder under datasets/"),
+    ({"path": "elsewhere/fashion"}, "data.path = 'elsewhere/fashion': expected a folder under datasets/"),
+    ({"path": "datasets/fashion", "test_size": 0.2}, "data.test_size is set, but data.source idx keeps the "
+     "dataset's own train/test split; expected it removed"),
+    ({"path": "datasets/fashion", "limit_train": -1}, "data.limit_train = -1: expected 0 (all) or an integer"),
+])
+def test_idx_keys_are_checked(data, message):
+    with pytest.raises(UserError) as raised:
+        validate(for_idx(**data))
+    assert str(raised.value).startswith(f"params.yaml: {message}")
+    assert validate(for_idx(path="datasets/fashion", limit_test=5))["data"]["limit_test"] == 5
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_bad_idx_set_stops_check_params_in_one_line(tmp_path, bad):
+    write_set(tmp_path / "datasets/fashion")
+    if bad:  # its test labels name a class the training labels lack
+        write(tmp_path / "datasets/fashion/t10k-labels-idx1-ubyte", idx_bytes(0x801, np.arange(20) % 6), packed=True)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(for_idx(path="datasets/fashion")))
+    result = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path,
+                            env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if not bad:
+        assert result.returncode == 0, result.stderr
+        return
+    assert (result.returncode, result.stderr) == (1, "error: datasets/fashion/t10k-labels-idx1-ubyte.gz: label 5; "
+                                                     "expected the training labels' classes 0 .. 3\n")
+    assert not (tmp_path / paths.PARAMS_OK).exists()
 
 
 @pytest.mark.parametrize("prune, message", [

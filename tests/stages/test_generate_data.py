@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from stages import generate_data, paths
 from tests.conftest import imported_modules
+from tests.idx_files import write_set
 
 
 def test_writes_the_seeds_split_and_its_summary(workdir):
@@ -73,3 +74,18 @@ def test_a_csv_source_reads_the_file_under_datasets(workdir):
         assert len(train["y"]) == 14 and len(test["y"]) == 6
         assert set(train["x"][:, 1].tolist()) <= {0, 1, 2}
     assert json.loads(Path(paths.DATA_METRICS).read_text())["train"]["samples"] == 14
+
+
+def test_an_idx_source_keeps_the_sets_own_split(workdir):
+    parts = write_set(workdir / "datasets/images", train=60, test=30, classes=3)
+    set_data(source="idx", path="datasets/images", limit_train=30)
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    del params["data"]["test_size"]
+    Path("params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    generate_data.main()
+    with np.load(paths.TRAIN_SPLIT) as train, np.load(paths.TEST_SPLIT) as test:
+        assert np.array_equal(test["x"], parts["test"][0].reshape(30, -1) / 255.0)
+        assert np.array_equal(test["y"], parts["test"][1])
+        assert train["x"].shape == (30, 6) and np.bincount(train["y"]).tolist() == [10, 10, 10]
+    summary = json.loads(Path(paths.DATA_METRICS).read_text())
+    assert (summary["features"], summary["train"]["samples"], summary["test"]["samples"]) == (6, 30, 30)

@@ -75,3 +75,32 @@ def test_a_dense_control_is_placed_at_its_regimes_sparsity_in_its_panel():
     assert by_regime[1] == {**sweep[1], "regime": "iterative", "method": f"lamp {CONTROL_LABEL}", "sparsity_mean": 0.35}
     by_method = placed_controls(sweep, "method")
     assert by_method[1] == {**sweep[1], "regime": f"iterative {CONTROL_LABEL}", "sparsity_mean": 0.35}
+
+
+def test_the_lottery_figure_draws_rounds_against_weights_remaining_on_a_log_axis():
+    rounds = [{"method": "layerwise-magnitude", "regime": regime, "level_by": "round", "level": float(level),
+               "amount_mean": 1 - 0.8 ** level, "accuracy_mean": 0.9 - shift * level, "accuracy_std": 0.01}
+              for regime, shift in (("lottery-ticket", 0.0), ("lottery-reinit", 0.01)) for level in range(13)]
+    levels = [{**rounds[0], "regime": "one-shot", "level_by": "amount", "level": 0.5},
+              {**rounds[0], "regime": "dense-budget-lottery-ticket"}]
+    assert plot.lottery_figure(levels, 0.9, (4.0, 3.0)) is None  # no regime prunes in rounds
+    figure = plot.lottery_figure(rounds + levels, 0.9, (4.0, 3.0))
+    (axes,) = figure.axes
+    assert [line.get_label() for line in axes.get_lines()] == ["dense (mean)", "lottery-ticket", "lottery-reinit"]
+    assert axes.get_xscale() == "log" and axes.xaxis_inverted()
+    ticket = axes.get_lines()[1].get_xdata()
+    assert abs(ticket[0] - 100 * 0.8 ** 12) < 1e-9 and ticket[-1] == 100  # 6.9 % left at round 12
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["100", "51.3", "21.1", "7"]
+
+
+def test_the_lottery_figure_is_written_only_for_a_sweep_with_rounds(sweep_and_curve):
+    path = sweep_and_curve / paths.PRUNE_AGGREGATE
+    header, *lines = path.read_text().splitlines()
+    columns = header.split(",")
+    first = dict(zip(columns, lines[0].split(",")))
+    extra = [",".join({**first, "regime": "lottery-ticket", "level_by": "round", "level": str(level),
+                       "round": str(level), "amount_mean": str(1 - 0.8 ** level)}[column] for column in columns)
+             for level in range(3)]
+    path.write_text("\n".join([header, *lines, *extra]) + "\n")
+    plot.main()
+    assert (sweep_and_curve / f"{paths.PLOTS_DIR}/lottery_ticket.png").exists()
