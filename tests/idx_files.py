@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-MISSING_FASHION_MNIST = ("the Debian package dataset-fashion-mnist is not installed (no /usr/share/datasets/"
-                         "fashion-mnist): `make system` installs it")
+MISSING_FASHION_MNIST = ("the Debian package dataset-fashion-mnist (no /usr/share/datasets/fashion-mnist)",
+                         "`make system` installs it")  # tests.missing.missing's what and how
 
 
 def idx_bytes(magic: int, data: np.ndarray) -> bytes:

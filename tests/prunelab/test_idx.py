@@ -8,6 +8,7 @@ import pytest
 from prunelab import InputError
 from prunelab.idx import from_idx, read_images, read_labels, stratified
 from tests.idx_files import MISSING_FASHION_MNIST, SYSTEM_FASHION_MNIST, idx_bytes, write, write_set
+from tests.missing import missing
 
 
 @pytest.mark.parametrize("packed", [True, False])
@@ -128,7 +129,7 @@ def test_labels_read_alone(tmp_path):
 
 def test_the_systems_fashion_mnist():
     if not SYSTEM_FASHION_MNIST.is_dir():
-        pytest.skip(MISSING_FASHION_MNIST)
+        missing(*MISSING_FASHION_MNIST)
     x_train, x_test, y_train, y_test = from_idx(0, SYSTEM_FASHION_MNIST, limit_test=1000)
     assert x_train.shape == (60000, 784) and x_test.shape == (1000, 784)
     assert np.bincount(y_train).tolist() == [6000] * 10 and np.bincount(y_test).tolist() == [100] * 10
