@@ -40,13 +40,17 @@ def _open(path: str):
 
 
 def _read(handle, path: str, size: int, what: str) -> bytes:
-    try:
-        data = handle.read(size)
-    except (OSError, EOFError, zlib.error) as err:  # a damaged gzip stream
-        raise InputError(f"{path}: unreadable ({type(err).__name__}: {err}); expected an IDX file, gzip or raw") from None
+    data = _bytes(handle, path, size)
     if len(data) < size:
         raise InputError(f"{path}: truncated: {len(data)} of the {size} bytes of {what}")
     return data
+
+
+def _bytes(handle, path: str, size: int) -> bytes:
+    try:
+        return handle.read(size)
+    except (OSError, EOFError, zlib.error) as err:  # a damaged gzip stream
+        raise InputError(f"{path}: unreadable ({type(err).__name__}: {err}); expected an IDX file, gzip or raw") from None
 
 
 def _header(handle, path: str, magic: int, dims: int) -> list[int]:
@@ -58,15 +62,8 @@ def _header(handle, path: str, magic: int, dims: int) -> list[int]:
 
 
 def _ends(handle, path: str, count: int) -> None:
-    if _read_tail(handle):
+    if _bytes(handle, path, 1):
         raise InputError(f"{path}: bytes after the {count} items its header counts; expected the file to end there")
-
-
-def _read_tail(handle) -> bytes:
-    try:
-        return handle.read(1)
-    except (OSError, EOFError, zlib.error):
-        return b"x"
 
 
 def read_images(path: str) -> np.ndarray:

@@ -129,8 +129,8 @@ def submit(study, options, force=False, where=None):
 
 def collect(study):
     """`dvc exp pull` every finished point that is not here yet; returns the states."""
-    now = states(study)
-    missing = [name for name, (state, _) in now.items() if state == "done" and name not in finished_refs(head())]
+    now, here = states(study), finished_refs(head())
+    missing = [name for name, (state, _) in now.items() if state == "done" and name not in here]
     if missing:
         dvc("exp", "pull", ORIGIN, *missing)
     print(f"{study.name}: {len(missing)} pulled, {sum(s == 'done' for s, _ in now.values())} of "
