@@ -11,10 +11,12 @@ import re
 
 import yaml
 
-from prunelab.stacks import models_per_task
 from prunelab.fit import ACTIVATION_BUDGET
+from prunelab.schedules import geometric_rounds
+from prunelab.stacks import models_per_task
 from stages import paths
 from tests.conftest import ROOT
+from tests.prunelab.test_schedules import remaining_percent
 from tests.test_bench_blocks import follows
 from tests.test_quoted_figures import aggregate_rows, text
 from tests.test_readme import block
@@ -53,16 +55,17 @@ def test_scale_prose_is_its_bench_block():
     methods = len(PARAMS["prune"]["methods"])
     words = {1: "one", 3: "three", 6: "six", 18: "eighteen"}
     train = round(samples * (1 - PARAMS["data"]["test_size"]))
+    train_1m = rows["training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM"][0]
+    rss = rows["peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)"][0]
+    sweep = rows["prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM"][0]
     for quoted in (f"One million samples of 100 features ({megabytes} as npz)",
-                   f"Training at 1,000,000 × 100, hidden 1024, batches of 1024: "
-                   f"{rows['training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM'][0]} of the GEMM rate",
-                   f"Peak RSS at that size: {rows['peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)'][0]} "
-                   f"of torch's import plus three copies of the dataset",
+                   f"Training at 1,000,000 × 100, hidden 1024, batches of 1024: {train_1m} of the GEMM rate",
+                   f"Peak RSS at that size: {rss} of torch's import plus three copies of the dataset",
                    f"The peak is `{peak}`'s: scikit-learn's `make_classification` holds about three copies of the "
                    f"{megabytes} dataset",
                    f"Training, the sweep and sensitivity hold about {round(rest)} GiB or less",
                    f"Default size, 15 seeds: {rows['training FLOP/s, default size, 15 seeds / two-core GEMM'][0]}; "
-                   f"every method and regime: {rows['prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM'][0]}",
+                   f"every method and regime: {sweep}",
                    f"test accuracy {float(accuracy):.3f}, and global magnitude with "
                    f"{words[changed['prune']['finetune_epochs']]} epoch of fine-tuning keeps it within one point up to "
                    f"{round(100 * float(sparsity))} % sparsity",
@@ -209,7 +212,8 @@ def test_other_datasets_prose_is_their_results_files():
                    f"{within(digits, 'global-random', 'one-shot')} % one-shot, {tuned[0]}–{tuned[1]} % against "
                    f"{within(digits, 'global-random', 'fine-tune')} % fine-tuned)",
                    f"random pruning one-shot is as good as magnitude within the noise "
-                   f"({within(cancer, 'global-random', 'one-shot')} % ± {within(cancer, 'global-random', 'one-shot', 'std')} %)",
+                   f"({within(cancer, 'global-random', 'one-shot')} % ± "
+                   f"{within(cancer, 'global-random', 'one-shot', 'std')} %)",
                    f"digits is 8×8 images, {data['train']['samples']} training samples, {features} inputs",
                    f"so fc1 holds {round(100 * lenet)} % of LeNet-300-100's weights and most of its redundancy; here the "
                    f"input layer holds {round(100 * here)} %"):
@@ -226,3 +230,16 @@ def test_wall_time_ratios_follow_from_the_times():
     # Three equal experiments on two workers: two rounds instead of three.
     assert f"{float(features):.1f}" == f"{3 / 2:.1f}"
     assert "took two rounds instead of three (at best 1.5×, reached)" in page("studies-and-results.md")
+
+
+def test_reference_rounds_are_the_schedules_rule():
+    """Frankle & Carbin's labels, from the rule at prune.iterative_rate and the output's default half rate."""
+    rate = PARAMS["prune"]["iterative_rate"]
+    percent = remaining_percent(geometric_rounds([784 * 300, 300 * 100, 100 * 10], [rate, rate, rate / 2], 0.985))
+    labelled = (3, 6, 7, 12, 15, 16, 18)
+
+    def listed(values):
+        return ", ".join(map(str, values[:-1])) + f" and {values[-1]}"
+
+    assert (f"On 784-300-100-10 the rule leaves {listed([percent[k] for k in labelled])} % of the weights after rounds "
+            f"{listed(labelled)}: Frankle & Carbin's labels") in page("reference.md")
