@@ -92,7 +92,7 @@ def test_the_default_runs_prose_is_its_files():
                    f"layer-wise magnitude keeps {live[48]} live neurons at 48 % sparsity, {live[87]} at 87 % "
                    f"and {live[95]} at 95 %; global magnitude empties fc2 from {100 * emptied:.0f} % (0 live neurons"):
         assert quoted in text(PAGE)
-    assert len(full) == 3 * (len(where(full, batch=1)))
+    assert len(full) == 3 * (len(where(full, batch=1))) and all(len(times) == 4 for times in dense.values())
 
 
 def test_the_digits_runs_prose_is_its_files():
@@ -102,6 +102,8 @@ def test_the_digits_runs_prose_is_its_files():
     full = where(rows, form="shrunk", hidden_width=400)
     large = [row for row in full if row["batch"] != "1"]
     top = {row["method"]: int(row["hidden_width"]) for row in where(rows, form="dense", batch=1)}  # the last is the top
+    (sparsity,) = {round(100 * float(row["sparsity"])) for row in where(rows, form="dense", batch=1)
+                   if row["method"] != "structured" and float(row["amount"]) == 0.99}
     weights = 64 * 300 + 300 * 100 + 100 * 10
     default = 25 * 256 + 256
     for quoted in (f"hidden [300, 100]: {weights:,} weights against the default model's {default:,}",
@@ -111,6 +113,7 @@ def test_the_digits_runs_prose_is_its_files():
                    f"{span(dense[540], 1e3)} ms for the 540 test samples",
                    f"measured {span(column(where(full, batch=1), 'measured_speedup'))}x at batch 1 and "
                    f"{span(column(large, 'measured_speedup'))}x at the large batches ({len(large) // 2} rows each)",
+                   f"Live neurons at the top level ({sparsity} % sparsity): "
                    f"global magnitude {top['global-magnitude']} (a layer emptied), layer-wise magnitude "
                    f"{top['layerwise-magnitude']}, global random {top['global-random']} of 400; structured keeps "
                    f"{top['structured']}"):

@@ -243,3 +243,13 @@ def test_reference_rounds_are_the_schedules_rule():
 
     assert (f"On 784-300-100-10 the rule leaves {listed([percent[k] for k in labelled])} % of the weights after rounds "
             f"{listed(labelled)}: Frankle & Carbin's labels") in page("reference.md")
+
+
+def test_reference_layer_that_breaks_first_is_the_sensitivity_aggregate():
+    accuracy = {(row["layer"], float(row["amount"])): float(row["accuracy_mean"])
+                for row in aggregate_rows(ROOT / paths.SENSITIVITY_AGGREGATE)}
+    amounts = sorted({amount for _, amount in accuracy})
+    first = [amount for amount in amounts if accuracy[("fc2", amount)] < accuracy[("fc1", amount)]]
+    assert all(accuracy[("fc2", amount)] > accuracy[("fc1", amount)] for amount in amounts if amount > max(first))
+    assert (f"On the default models that is fc2 up to {100 * max(first):.0f} % of its weights"
+            in page("reference.md"))
