@@ -5,7 +5,6 @@ them), a committed metrics file or docs/results/ folder, or the model's shape in
 Each test names its page; every sentence must appear as written (whitespace collapsed).
 """
 import ast
-import csv
 import json
 import re
 
