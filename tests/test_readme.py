@@ -55,7 +55,7 @@ def test_the_costs_command_is_the_one_the_readme_names():
                                            ("bench:seeds", r"15 seeds batched / 1 seed: \d+\.\d+x"),
                                            ("bench:pinned", r"pinned / unpinned: \d+\.\d+x"),
                                            ("bench:scale", r"hidden 1024, batch 1024 / two-core GEMM \| \d+\.\d+ \|"),
-                                           ("bench:real-images", r"batch 256 / two-core GEMM \| \d+\.\d+ \|"),
+                                           ("bench:real-images", r"batch 256, 3 seeds / two-core GEMM \| \d+\.\d+ \|"),
                                            ("bench:front-door", r"check-params alone, this commit / \w+: \d+\.\d+x"),
                                            ("bench:latency", r"\| 256 \| \d+\.\d \| (scipy|torch)-csr \| \d+\.\d \| \d+\.\d\d \|")])
 def test_bench_blocks_hold_a_measurement(name, pattern):
