@@ -312,8 +312,12 @@ def test_the_every_method_run_repeats_the_smaller_runs():
         assert quoted in prose()
 
 
-# The prose's "non-random methods": the random ones are so by their records' scores, not their names.
-WEIGHT_MASKS = [name for name in methods(ALL) if METHODS[name].score not in (scores.uniform, scores.erk)]
+def is_random(name):
+    """The prose's random methods: random by their records' scores, not by their names."""
+    return METHODS[name].score in (scores.uniform, scores.erk)
+
+
+WEIGHT_MASKS = [name for name in methods(ALL) if not is_random(name)]
 
 
 def test_imp_against_one_shot_and_fine_tune_is_the_every_method_run():

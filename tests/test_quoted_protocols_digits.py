@@ -4,18 +4,18 @@ Which methods are random comes from their records (prunelab/pruning.py), not the
 import csv
 import json
 
-from prunelab import scores
-from prunelab.pruning import METHODS
 from tests.conftest import ROOT
 from tests.test_quoted_figures import text
+from tests.test_quoted_protocols import is_random, methods, summary as run_summary
 
-FOLDER = ROOT / "docs/results/protocols-digits-300-100"
+RUN = "protocols-digits-300-100"
+FOLDER = ROOT / "docs/results" / RUN
 ROUNDS = ("iterative", "lottery-ticket", "lr-rewind")
 
 
 def summary():
-    found = json.loads((FOLDER / "prune.json").read_text())
-    return {name: value for name, value in found.items() if isinstance(value, dict)}
+    """prune.json's entry per method."""
+    return {name: run_summary(RUN)[name] for name in methods(RUN)}
 
 
 def within(entry, stat="mean"):
@@ -36,7 +36,7 @@ def page():
 
 def test_tickets_against_their_reinitialisation():
     s = summary()
-    random = [name for name in s if METHODS[name].score in (scores.uniform, scores.erk)]
+    random = [name for name in s if is_random(name)]
     scored = [name for name in s if name not in random]
     assert len(random) == 3 and len(scored) == 5
     gaps = [within(s[name]["lottery-ticket"]) - within(s[name]["lottery-reinit"]) for name in scored]
@@ -86,7 +86,7 @@ def test_global_against_layerwise():
     gradient = [f"{within(s['global-gradient'][regime]):.1f}" for regime in regimes[:3]]
     layer_gradient = [f"{within(s['layerwise-gradient'][regime]):.1f}" for regime in regimes[:3]]
     assert (f"without rounds ({' / '.join(gradient)} % against {' / '.join(layer_gradient)} %)") in page()
-    iterative = [within(s[name]["iterative"]) for name in s if METHODS[name].score not in (scores.uniform, scores.erk)]
+    iterative = [within(s[name]["iterative"]) for name in s if not is_random(name)]
     assert f"({span(iterative)} % iterative)" in page()
 
 

@@ -1,14 +1,14 @@
 """docs/real-images.md: each figure of its prose rebuilt from the Fashion-MNIST results kept in
 docs/results/fashion-300-100-* and found as written (the tables are command/output blocks,
 which tests/test_quoted_figures.py reruns)."""
-import csv
+import functools
 import json
 import re
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_quoted_figures import text
+from tests.test_quoted_figures import aggregate_rows, text
 from tests.test_readme import block
 
 RESULTS = ROOT / "docs/results"
@@ -17,9 +17,9 @@ RANDOM = ("global-random", "layerwise-random", "erk-random")
 HIGH = ("0.8", "0.9", "0.917", "0.95")
 
 
+@functools.cache
 def rows(name):
-    with open(RESULTS / name / "prune_aggregate.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return aggregate_rows(RESULTS / name / "prune_aggregate.csv")
 
 
 def methods():

@@ -11,6 +11,7 @@ Keys of the other data sources (csv, idx) are covered by their own tests, named 
 checked to exist; `train.device` is covered by the CUDA tests (none here: no GPU).
 """
 import ast
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -86,6 +87,7 @@ ELSEWHERE = {
 }
 
 
+@functools.cache
 def stages():
     """dvc.yaml's stages in file order: name -> (params sections, deps, outputs), paths resolved."""
     text = (ROOT / "dvc.yaml").read_text()
