@@ -28,7 +28,7 @@ from prunelab.model import layer_names
 @dataclass(frozen=True)
 class Method:
     name: str
-    score: Callable          # (state, rng, gradient) -> {layer: scores}, prunelab/scores.py
+    score: Callable          # (state, rng, gradient, alive) -> {layer: scores}, prunelab/scores.py
     pooled: bool             # ranked over all layers (global) or within each layer
     stream: int              # its random stream: a constant, never derived from a name
     unit: str = "weights"    # "weights", or "neurons" (whole hidden neurons, with their bias)
@@ -71,9 +71,10 @@ class Method:
               keep: Optional[dict] = None, max_output_sparsity: float = 1.0) -> dict:
         """One mask per level from each level's counts (level_counts or round_counts). With
         `keep`, what it removed stays removed (its scores go below all others)."""
-        flat = {layer: value.reshape(-1) for layer, value in self.score(state, rng, gradient).items()}
+        alive = {layer: self._alive(keep, layer) for layer in self.sizes(state)} if keep is not None else None
+        flat = {layer: value.reshape(-1) for layer, value in self.score(state, rng, gradient, alive).items()}
         if keep is not None:
-            flat = {layer: torch.where(self._alive(keep, layer), value, -math.inf) for layer, value in flat.items()}
+            flat = {layer: torch.where(alive[layer], value, -math.inf) for layer, value in flat.items()}
         sizes = self.sizes(state)
         last = layer_names(state)[-1]
         cap = math.floor(max_output_sparsity * sizes[last]) if self.unit == "weights" and max_output_sparsity < 1 else None

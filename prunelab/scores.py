@@ -1,9 +1,12 @@
 """Scores of the pruning methods: per layer, a tensor shaped like what is pruned (its weights,
 or its neurons); the lowest scores go first.
 
-Each function takes (state, rng, gradient): a plain state_dict of Net, a numpy Generator (used
-by the random scores only) and, for the gradient scores, the gradient of the training loss at
-`state` (same keys). Random scores are drawn layer by layer, input to output.
+Each function takes (state, rng, gradient, alive): a plain state_dict of Net, a numpy Generator
+(used by the random scores only), for the gradient scores the gradient of the training loss at
+`state` (same keys), and in the regimes that recompute masks the survivors of the last update
+(per layer, a flat bool tensor; None: all alive). Only ERK reads `alive`: its allocation is
+shared among the survivors, not among all of a layer's weights. Random scores are drawn layer by
+layer, input to output.
 """
 from typing import Optional
 
@@ -17,16 +20,16 @@ def weights(state: dict) -> dict:
     return {layer: state[f"{layer}.weight"] for layer in layer_names(state)}
 
 
-def magnitude(state: dict, rng: Optional[np.random.Generator], gradient: Optional[dict] = None) -> dict:
+def magnitude(state: dict, rng: Optional[np.random.Generator], gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     return {layer: weight.abs() for layer, weight in weights(state).items()}
 
 
-def uniform(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None) -> dict:
+def uniform(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     # The seed's two layers draw what they always drew: one rng.random per layer, in order.
     return {layer: torch.from_numpy(rng.random(tuple(weight.shape))) for layer, weight in weights(state).items()}
 
 
-def lamp(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None) -> dict:
+def lamp(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     """Lee et al. 2021: w_u^2 / sum of w_v^2 over the weights v of u's layer with w_v^2 >= w_u^2
     (ties: those after u in a stable ascending sort). In float64, so that ranking across layers
     is not decided by float32 rounding of the suffix sums; a layer all zero scores 0."""
@@ -42,25 +45,39 @@ def lamp(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optio
     return scores
 
 
-def saliency(state: dict, rng: Optional[np.random.Generator], gradient: dict) -> dict:
+def saliency(state: dict, rng: Optional[np.random.Generator], gradient: dict, alive: Optional[dict] = None) -> dict:
     """|w * dL/dw| (ShrinkBench's gradient magnitude), the loss gradient at the trained weights."""
     return {layer: (weight * gradient[f"{layer}.weight"]).abs() for layer, weight in weights(state).items()}
 
 
-def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None) -> dict:
+def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     """Random weights, each layer kept in proportion to n_in + n_out (RigL's Erdos-Renyi for a
     linear layer: density ~ (n_in + n_out) / (n_in n_out)), for a pooled ranking.
 
-    The weight of random rank r (0 first) in its layer scores (n_in + n_out) / (r + 1). Keeping
-    every score >= t keeps min(n, floor((n_in + n_out) / t)) of the layer: ERK's densities with
-    its cap at dense, for the one t that the pooled count sets. Masks nest across levels and the
-    total is met exactly, which per-layer rounded counts do not promise."""
+    The survivor of random rank r (0 first) among its layer's survivors scores
+    (n_in + n_out) / (r + 1). Keeping every score >= t keeps min(survivors, floor((n_in + n_out) / t))
+    of the layer: ERK's densities with its cap at dense, for the one t that the pooled count sets.
+    Ranking among the survivors (not among all of the layer's weights) is what makes an update
+    of a recomputing regime allocate its new total by ERK again: ranks among all weights would
+    multiply each layer's density by its ERK factor once more every update. Masks nest across
+    levels and the total is met exactly, which per-layer rounded counts do not promise."""
     scores = {}
     for layer, weight in weights(state).items():
         n_out, n_in = weight.shape
-        rank = torch.from_numpy(rng.permutation(weight.numel()).astype(np.float64))
-        scores[layer] = ((n_in + n_out) / (rank + 1)).reshape(weight.shape)
+        # One permutation of all the layer's weights (the same draw whatever survives), then the
+        # survivors' places in it: with every weight alive, the permutation itself.
+        order = torch.from_numpy(rng.permutation(weight.numel()).astype(np.float64))
+        if alive is not None:
+            order = _places(torch.where(alive[layer], order, torch.inf)).double()
+        scores[layer] = ((n_in + n_out) / (order + 1)).reshape(weight.shape)
     return scores
+
+
+def _places(values: torch.Tensor) -> torch.Tensor:
+    """Each value's place in an ascending sort (distinct values: no ties to break)."""
+    places = torch.empty(len(values), dtype=torch.long)
+    places[torch.argsort(values)] = torch.arange(len(values))
+    return places
 
 
 def erk_densities(shapes: list, density: float) -> list:
@@ -78,7 +95,7 @@ def erk_densities(shapes: list, density: float) -> list:
         dense |= over
 
 
-def neuron_norms(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None) -> dict:
+def neuron_norms(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     """Per hidden layer, each neuron's L2 norm of its incoming and outgoing weights."""
     names = layer_names(state)
     return {layer: (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()

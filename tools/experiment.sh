@@ -23,6 +23,7 @@ python -c 'from stages import paths as p; print(f"{p.PLOTS_DIR}/accuracy_vs_spar
 # The lottery ticket figure, where a regime pruned in rounds (stages/plot.py draws it then).
 python -c 'from stages import paths; print(paths.PLOTS_DIR)' | while read -r plots; do
   if [ -f "$plots/lottery_ticket.png" ]; then cp "$plots/lottery_ticket.png" "$out/"; fi; done
+cp params.yaml "$out/params.yaml"  # what it ran with: prose figures built from params read these
 python -m stages.results > "$out/results.md"
 printf '%stools/experiment.sh %s' "${EXPERIMENT_DATA:+EXPERIMENT_DATA=$EXPERIMENT_DATA }" "$name" > "$out/command.txt"
 printf " '%s'" "$@" >> "$out/command.txt"
