@@ -98,5 +98,7 @@ def erk_densities(shapes: list, density: float) -> list:
 def neuron_norms(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
     """Per hidden layer, each neuron's L2 norm of its incoming and outgoing weights."""
     names = layer_names(state)
-    return {layer: (state[f"{layer}.weight"].square().sum(dim=1) + state[f"{following}.weight"].square().sum(dim=0)).sqrt()
+    # numpy's sqrt: torch's is MKL's vector math, whose rounding (and so the ties) follows the CPU.
+    return {layer: torch.from_numpy(np.sqrt((state[f"{layer}.weight"].square().sum(dim=1)
+                                             + state[f"{following}.weight"].square().sum(dim=0)).numpy()))
             for layer, following in zip(names, names[1:])}
