@@ -200,3 +200,14 @@ def test_a_hooks_masks_hold_from_its_step_on():
     for key in initial:
         assert torch.all(trained[key][mask[key] == 0] == 0), key
         assert torch.all(trained[key][mask[key] == 1] != 0), key
+
+
+def test_adams_square_root_is_the_correctly_rounded_one():
+    """The same bits on every CPU: each root is the float64 root rounded to float32 (IEEE's
+    correctly rounded sqrt), which MKL's vector sqrt behind torch.sqrt is not on every CPU."""
+    values = torch.rand(1 << 16, generator=torch.Generator().manual_seed(3)) * 10
+    tiny = torch.tensor([0.0, 1e-30, 1.0, 2.0, 3.4e38])
+    roots = fit.correctly_rounded_sqrt([values, tiny])
+    for value, root in zip([values, tiny], roots):
+        expected = torch.from_numpy(np.sqrt(value.numpy().astype(np.float64)).astype(np.float32))
+        assert root.dtype == torch.float32 and torch.equal(root, expected)
