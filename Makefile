@@ -14,6 +14,7 @@ $(STAMP): requirements.txt
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: prunelab needs python3 >= 3.11 (torch 2.13.0, numpy 2.4); found $$(python3 --version)" >&2; exit 1; }
 	python3 -m venv $(VENV)
+	@echo "installing torch 2.13.0 and the pinned requirements.txt into $(VENV) (about 4 minutes, once)"
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 

@@ -6,6 +6,7 @@ sources' records bring, are in stages/keys.py.
 
 `python -m stages.schema` prints the params table that the README carries.
 """
+import difflib
 import math
 import sys
 
@@ -129,6 +130,9 @@ def _typed(name, key, value):
     kind = type(key.default)
     if kind is list:
         if not isinstance(value, list) or len(value) < key.min_items:
+            if key.item_type is str:  # a registry's names: show the names and the [a, b] syntax
+                raise bad(expected=f"a list such as [{', '.join(key.default[:2])}] of distinct names, "
+                                   f"{keys.text(key.item_expected)}")
             raise bad()
         for index, item in enumerate(value):
             typed = float(item) if key.item_type is float and _is_number(item) else item
@@ -187,7 +191,9 @@ def validate_section(params, section):
         raise UserError(f"{PARAMS_FILE}: {section} = {given!r}: expected a mapping with keys {', '.join(known)}")
     for name in given:
         if name not in known:
-            raise UserError(f"{PARAMS_FILE}: unknown key {section}.{name}; known keys: {', '.join(known)}")
+            close = difflib.get_close_matches(str(name), list(known), n=1)
+            hint = f"did you mean {section}.{close[0]}? " if close else ""
+            raise UserError(f"{PARAMS_FILE}: unknown key {section}.{name}; {hint}known keys: {', '.join(known)}")
     # Defaults are valid by construction; only given values are checked (path's default "" is none).
     values = {name: _typed(f"{section}.{name}", key, given[name]) if name in given else key.default
               for name, key in known.items()}

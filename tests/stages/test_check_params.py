@@ -73,9 +73,11 @@ def test_committed_params_write_lists_in_block_style():
     ("prune", "tolerance", 10**400, f"prune.tolerance = {10**400}: expected a number in [0, 1]"),
     ("prune", "amounts", 0.5, "prune.amounts = 0.5: expected a list of distinct fractions"),
     ("prune", "thresholds", [0.1, -1], "prune.thresholds[1] = -1: expected a number >= 0"),
-    ("prune", "methods", [], "prune.methods = []: expected a non-empty list of distinct names from METHODS"),
+    ("prune", "methods", [], "prune.methods = []: expected a list such as [global-magnitude, layerwise-magnitude] of distinct names, one of global-magnitude, layerwise-magnitude, "),
     ("prune", "methods", ["global-magnitude", "obd"], "prune.methods[1] = 'obd': expected one of global-magnitude, "
      "layerwise-magnitude, global-random, layerwise-random, structured"),
+    ("prune", "methods", "lamp", "prune.methods = 'lamp': expected a list such as [global-magnitude, "
+     "layerwise-magnitude] of distinct names, one of global-magnitude, layerwise-magnitude, global-random"),
     ("prune", "methods", [3], "prune.methods[0] = 3: expected one of global-magnitude,"),
     ("prune", "regimes", ["one-shot", "one-shot"], "prune.regimes[1] = 'one-shot': expected distinct values"),
     ("prune", "regimes", ["rewind"], "prune.regimes[0] = 'rewind': expected one of one-shot, fine-tune, iterative, "
@@ -122,6 +124,8 @@ def test_unknown_key_unknown_section_and_missing_section():
     params = with_value("train", "momentum", 0.9)
     with pytest.raises(UserError, match="unknown key train.momentum; known keys: seed, epochs, lr, repeats"):
         validate(params)
+    with pytest.raises(UserError, match=r"unknown key prune.tolerence; did you mean prune.tolerance\? known keys: amounts"):
+        validate(with_value("prune", "tolerence", 0.02))
     with pytest.raises(UserError, match="unknown section 'optimizer'"):
         validate({**given_defaults(), "optimizer": {}})
     params = given_defaults()

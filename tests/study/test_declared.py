@@ -44,7 +44,7 @@ def test_a_grid_is_a_product_and_explicit_points_follow_it(here):
 
 
 @pytest.mark.parametrize("studies, args, message", [
-    ({"s": {"grid": {"data.n_feature": [10]}}}, (), "study s, point s-10: unknown key data.n_feature; known keys: "),
+    ({"s": {"grid": {"data.n_feature": [10]}}}, (), "study s, point s-10: unknown key data.n_feature; did you mean data.n_features? known keys: "),
     ({"s": {"grid": {"data.n_features": [10, 0]}}}, (), "study s, point s-0: data.n_features = 0: expected an integer"),
     ({"s": {"grid": {"data.n_features": []}}}, (), "studies.yaml: study s: the study has no points"),
     ({"s": {}}, (), "studies.yaml: study s: the study has no points"),
