@@ -120,7 +120,7 @@ def queue(study, jobs, force, timeout):
         # The workers inherit this: each experiment's stages get their share of the cores
         # (results do not depend on it), unless PRUNELAB_WORKERS is set already.
         dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, usable_cores() // jobs))})
-    wait(study, set(existing), timeout)
+    wait(study, set(existing), {point.name for point in todo}, timeout)
     failed = [name for name, state in states(study).items() if state != "success"]
     if len(failed) < len(existing):
         print(compare(study))
@@ -128,15 +128,40 @@ def queue(study, jobs, force, timeout):
         raise UserError(f"experiments failed: {', '.join(failed)} (see `dvc queue logs {failed[0]}`)")
 
 
-def wait(study, names, timeout):
+def elapsed(seconds):
+    """12 s, 3 min 12 s, 1 h 0 min 5 s."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours} h {minutes} min " if hours else f"{minutes} min " if minutes else "") + f"{secs} s"
+
+
+def report(study, name, state, count, total, start):
+    """One line on stderr as a point finishes, so that a long wait is not silent."""
+    print(f"{study.name}: {name} {state} ({count} of {total}, {elapsed(time.monotonic() - start)})",
+          file=sys.stderr, flush=True)
+
+
+def wait(study, names, todo, timeout):
     """`dvc queue start` returns at once. A finished experiment is a git ref, cheap to list;
-    `dvc exp show` (1-2 s of CPU, taken from the workers) only every 10th poll, for failed ones."""
-    deadline, baseline = time.monotonic() + timeout, head()
+    `dvc exp show` (1-2 s of CPU, taken from the workers) only every 10th poll, for failed ones.
+    Each of `todo` (the queued points) is reported as it finishes."""
+    start, baseline = time.monotonic(), head()
+    deadline, reported = start + timeout, set()
     for poll in itertools.count(1):
-        if names <= finished_refs(baseline):
+        refs = finished_refs(baseline)
+        for name in sorted(todo & refs - reported):
+            reported.add(name)
+            report(study, name, "done", len(reported), len(todo), start)
+        if names <= refs:
             return
-        if poll % 10 == 0 and all(state in DONE for state in states(study).values()):
-            return
+        if poll % 10 == 0:
+            now = states(study)
+            for name in sorted(todo - reported):
+                if now.get(name) in DONE:  # "success" here: it finished since the refs were listed
+                    reported.add(name)
+                    report(study, name, "done" if now[name] == "success" else "failed", len(reported), len(todo), start)
+            if all(state in DONE for state in now.values()):
+                return
         if time.monotonic() > deadline:
             raise UserError(f"{', '.join(sorted(names))}: not all finished after {timeout:g} s (see `dvc queue "
                             "status`; a task that stays Queued means the workers found no `dvc` on PATH)")

@@ -17,7 +17,7 @@ from pathlib import Path
 from stages import UserError
 from study import job
 from study.declared import GIVEN_DIR
-from study.experiments import clean_tree, dvc, finished_refs, head, sh
+from study.experiments import clean_tree, dvc, finished_refs, head, report, sh
 
 ORIGIN = "origin"
 STATE_DIR = GIVEN_DIR
@@ -65,7 +65,7 @@ def preflight():
 
 
 def states(study):
-    """{name: (state, log path or None)} of every point on this commit."""
+    """{name: (state, submitit's JobPaths of its job or None)} of every point on this commit."""
     from submitit.core.utils import JobPaths  # imported here: a local study needs no submitit
     commit = head()
     done = remote_refs(commit) | finished_refs(commit)
@@ -80,16 +80,22 @@ def states(study):
         elif not entry:
             found[point.name] = ("not submitted", None)
         elif entry["job"] in queued:
-            found[point.name] = (QUEUED.get(queued[entry["job"]], queued[entry["job"]].lower()), paths.stderr)
+            found[point.name] = (QUEUED.get(queued[entry["job"]], queued[entry["job"]].lower()), paths)
         else:
-            found[point.name] = ("failed", paths.stderr)
+            found[point.name] = ("failed", paths)
     return found
 
 
+def logs(paths):
+    """A job's two logs: its stderr (the error that ended it) and its stdout (each step's
+    command and seconds, study/job.py)."""
+    return f"{paths.stderr}\t{paths.stdout}"
+
+
 def show_status(study):
-    """One line per point: name, state, and the log of a failed or running job."""
-    lines = [f"{name}\t{state}" + (f"\t{log}" if log and state != "done" else "")
-             for name, (state, log) in states(study).items()]
+    """One line per point: name, state, and the logs of a failed or running job."""
+    lines = [f"{name}\t{state}" + (f"\t{logs(paths)}" if paths and state != "done" else "")
+             for name, (state, paths) in states(study).items()]
     return "\n".join(lines)
 
 
@@ -139,13 +145,21 @@ def collect(study):
 
 
 def wait(study, timeout, poll=3):
-    """Until no point is pending or running; then collect. Failed points are a UserError."""
-    deadline = time.monotonic() + timeout
-    while any(state in ("pending", "running") for state, _ in states(study).values()):
-        if time.monotonic() > deadline:
+    """Until no point is pending or running, reporting each as it leaves the queue; then
+    collect. Failed points are a UserError."""
+    start = time.monotonic()
+    now = states(study)
+    waiting = {name for name, (state, _) in now.items() if state in ("pending", "running")}
+    left = set(waiting)
+    while left:
+        if time.monotonic() > start + timeout:
             raise UserError(f"study {study.name}: not all jobs finished after {timeout:g} s; they keep running "
                             f"(`python -m study status {study.name}`, then `collect`)")
         time.sleep(poll)
+        now = states(study)
+        for name in sorted(name for name in left if now[name][0] not in ("pending", "running")):
+            left.discard(name)
+            report(study, name, now[name][0], len(waiting) - len(left), len(waiting), start)
     now = collect(study)
-    failed = [f"{name} ({log})" for name, (state, log) in now.items() if state != "done"]
+    failed = [f"{name} ({paths.stderr})" for name, (state, paths) in now.items() if state != "done"]
     return failed

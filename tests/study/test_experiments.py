@@ -1,6 +1,7 @@
 """study/experiments.py and the command line: the exp show parser and table, user errors,
 and a real queue of two tiny experiments end to end (which draws the figures too)."""
 import json
+import re
 import sys
 
 import pytest
@@ -57,6 +58,10 @@ def test_compare_lists_finished_experiments_in_the_studys_order(monkeypatch):
     ]
 
 
+def test_elapsed_reads_as_hours_minutes_seconds():
+    assert [experiments.elapsed(s) for s in (12.7, 192, 3605)] == ["12 s", "3 min 12 s", "1 h 0 min 5 s"]
+
+
 def test_scalar_reads_one_hidden_layer_as_its_width():
     assert experiments.scalar([16]) == experiments.scalar(16) == 16
     assert experiments.scalar([300, 100]) == [300, 100]
@@ -77,6 +82,9 @@ def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
 
     ran = sh(repo, sys.executable, "-m", "study", "run", "features", "--values", "6", "8")
     assert "features: 2 queued, 0 reused" in ran.stderr
+    # One line per point as it finishes, counted among the queued ones.
+    ends = re.findall(r"^features: (features-\d+) done \((\d) of 2, (?:\d+ min )?\d+ s\)$", ran.stderr, re.M)
+    assert sorted(name for name, _ in ends) == ["features-6", "features-8"] and [n for _, n in ends] == ["1", "2"]
 
     head = sh(repo, "git", "rev-parse", "HEAD").stdout.strip()
     shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)

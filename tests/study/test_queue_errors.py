@@ -39,6 +39,7 @@ def test_failed_experiments_are_named_then_requeued_on_the_next_run(tiny):
     # The queue's workers inherit the environment: a bad PRUNELAB_WORKERS fails stage train.
     failed = study(tiny, "run", "features", "--values", "6", env={"PRUNELAB_WORKERS": "none"})
     assert one_line_error(failed) == "error: experiments failed: features-6 (see `dvc queue logs features-6`)"
+    assert "\nfeatures: features-6 failed (1 of 1, " in failed.stderr  # reported as it ended
     logs = dvc(tiny, "queue", "logs", "features-6", check=False)
     assert "PRUNELAB_WORKERS='none': expected an integer >= 1" in logs.stdout + logs.stderr
     dvc(tiny, "queue", "stop", check=False)  # the next run starts workers of its own, with its environment

@@ -4,6 +4,7 @@ through Slurm and comes back with `collect`; local and Slurm give the same bytes
 and a scancel'ed point are reported and submitted again alone. The checks before submitting
 need no cluster."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -61,8 +62,9 @@ def test_a_grid_runs_on_slurm_and_comes_back_with_collect(submitted):
     assert most == 2  # one CPU per job, two on the node
     status = dict(line.split("\t", 1) for line in study("status", "tiny").stdout.splitlines())
     assert {name: status[name] for name in GRID} == dict.fromkeys(GRID, "done")
-    state, log = status[FAILING].split("\t")
-    assert state == "failed" and "train.device: cuda, but torch finds no CUDA GPU" in open(log).read()
+    state, err, out = status[FAILING].split("\t")
+    assert state == "failed" and "train.device: cuda, but torch finds no CUDA GPU" in open(err).read()
+    assert "+ git clone" in open(out).read() and "s: checkout" in open(out).read()  # the job's steps
 
     assert "tiny: 4 pulled, 4 of 5 done" in study("collect", "tiny").stderr
     head = sh(repo, "git", "rev-parse", "HEAD").stdout.strip()
@@ -81,7 +83,8 @@ def test_a_grid_runs_on_slurm_and_comes_back_with_collect(submitted):
     again = study("run", "tiny", "--on", "slurm", "--cpus", "1", "--timeout", "300")
     assert "tiny: 1 submitted, 4 done or in the queue" in again.stderr  # the failed point alone
     assert again.returncode == 1 and again.stderr.splitlines()[-1].startswith(f"error: experiments failed: {FAILING} (")
-    assert again.stderr.count("\n") == 3  # what was submitted, what was pulled, the error
+    assert again.stderr.splitlines()[1].startswith(f"tiny: {FAILING} failed (1 of 1, ")  # as it left the queue
+    assert again.stderr.count("\n") == 4  # what was submitted, the point's end, what was pulled, the error
 
 
 def test_local_and_slurm_give_the_same_bytes(submitted):
@@ -111,6 +114,7 @@ def test_a_cancelled_job_pushes_nothing_and_runs_again(submitted, cluster):
 
     again = study("run", "cut", "--grid", "data.n_features=10", "--on", "slurm", "--timeout", "300")
     assert again.returncode == 0 and "cut: 1 submitted, 0 done" in again.stderr
+    assert re.search(r"^cut: cut-10 done \(1 of 1, (\d+ min )?\d+ s\)$", again.stderr, re.M)
     assert "| cut-10 | 10 | " in again.stdout
     # --force takes the finished point off the remote and here, and submits it again.
     forced = study("run", "cut", "--on", "slurm", "--force", "--no-wait")
