@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import record  # noqa: E402  (bench/record.py; the script's own folder is on sys.path)
 
 from prunelab import compute, fit, stacks  # noqa: E402
 from prunelab.model import as_tensors  # noqa: E402
@@ -96,4 +97,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with record.printed("batched_seeds"):
+        main()

@@ -30,6 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import record  # noqa: E402  (bench/record.py; the script's own folder is on sys.path)
 
 from stages.schema import SEED_AMOUNTS, read_params  # noqa: E402
 
@@ -116,4 +117,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with record.printed("cold_repro-before" if "--before" in " ".join(sys.argv) else "cold_repro"):
+        main()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import record  # noqa: E402  (bench/record.py; the script's own folder is on sys.path)
 
 from prunelab.numerics import PINNED  # noqa: E402
 
@@ -78,4 +79,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with record.printed("pinned_numerics"):
+        main()

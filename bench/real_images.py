@@ -26,6 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import record  # noqa: E402  (bench/record.py; the script's own folder is on sys.path)
 
 import stages  # noqa: E402,F401  (first: it pins the numerics before numpy and torch load)
 from bench.scale import GEMM, run_peak, run_stage, unpinned  # noqa: E402
@@ -131,4 +132,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with record.printed("real_images"):
+        main()

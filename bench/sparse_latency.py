@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import record  # noqa: E402  (bench/record.py; the script's own folder is on sys.path)
 
 import stages  # noqa: E402,F401  (first: it pins the numerics before numpy and torch load)
 import numpy as np  # noqa: E402
@@ -63,4 +64,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with record.printed("sparse_latency"):
+        main()

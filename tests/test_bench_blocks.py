@@ -61,6 +61,18 @@ def test_the_helpers_catch_a_ratio_that_does_not_follow():
     assert not follows("14.50", "0.930", "0.067")
 
 
+# Each docs block and the file its benchmark wrote when it printed it (bench/record.py).
+RESULT_FILES = {"bench": "cold_repro", "bench:front-door": "cold_repro-before", "bench:seeds": "batched_seeds",
+                "bench:pinned": "pinned_numerics", "bench:latency": "sparse_latency", "bench:scale": "scale",
+                "bench:real-images": "real_images"}
+
+
+@pytest.mark.parametrize("name", sorted(RESULT_FILES))
+def test_each_bench_block_is_what_its_benchmark_last_wrote(name):
+    stored = (ROOT / "bench" / "results" / f"{RESULT_FILES[name]}.txt").read_text().strip()
+    assert block(name) == stored, f"docs block <!-- {name} --> differs from bench/results/{RESULT_FILES[name]}.txt"
+
+
 MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds"]
 
 

@@ -1,0 +1,34 @@
+"""Each benchmark's printed block, kept as bench/results/NAME.txt: the docs pages quote these
+files, and tests/test_bench_blocks.py checks that every quoted block is its file, word for word,
+so a paste that no longer matches the last run fails."""
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+class _Tee(io.TextIOBase):
+    """Writes to the terminal and keeps a copy."""
+
+    def __init__(self, terminal):
+        self.terminal, self.copy = terminal, io.StringIO()
+
+    def write(self, text):
+        self.copy.write(text)
+        return self.terminal.write(text)
+
+    def flush(self):
+        self.terminal.flush()
+
+
+@contextlib.contextmanager
+def printed(name):
+    """Everything printed inside goes to stdout as before and, if the run completes, to
+    bench/results/NAME.txt; a failed run leaves the last good file as it was."""
+    tee = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        yield
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.txt").write_text(tee.copy.getvalue().strip() + "\n")
