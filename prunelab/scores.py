@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from prunelab.masks import rank
 from prunelab.model import layer_names
 
 
@@ -68,16 +69,9 @@ def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, 
         # survivors' places in it: with every weight alive, the permutation itself.
         order = torch.from_numpy(rng.permutation(weight.numel()).astype(np.float64))
         if alive is not None:
-            order = _places(torch.where(alive[layer], order, torch.inf)).double()
+            order = rank(torch.where(alive[layer], order, torch.inf)).double()
         scores[layer] = ((n_in + n_out) / (order + 1)).reshape(weight.shape)
     return scores
-
-
-def _places(values: torch.Tensor) -> torch.Tensor:
-    """Each value's place in an ascending sort (distinct values: no ties to break)."""
-    places = torch.empty(len(values), dtype=torch.long)
-    places[torch.argsort(values)] = torch.arange(len(values))
-    return places
 
 
 def erk_densities(shapes: list, density: float) -> list:
