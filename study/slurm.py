@@ -161,5 +161,5 @@ def wait(study, timeout, poll=3):
             left.discard(name)
             report(study, name, now[name][0], len(waiting) - len(left), len(waiting), start)
     now = collect(study)
-    failed = [f"{name} ({paths.stderr})" for name, (state, paths) in now.items() if state != "done"]
+    failed = [f"{name} ({paths.stderr if paths else None})" for name, (state, paths) in now.items() if state != "done"]
     return failed
