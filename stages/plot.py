@@ -1,7 +1,9 @@
 """Stage plot: the study's figures, drawn from the committed CSVs (no torch needed).
 
-Curves are means over seeds with a band of ± one std. Sparsity axes use -log10(1 - s), so
-that 0.9, 0.99 get as much room as 0 to 0.9: the break point lies at the high levels.
+Curves are means over seeds with a band of ± one std. Sparsity axes (and the fraction removed)
+use -log10(1 - s), so that 0.9, 0.99 get as much room as 0 to 0.9: the break point lies at the
+high levels. Each method, regime and split has its colour from prunelab/palette.py, the plots
+page's too; panels and legends follow the registries' order.
 """
 import itertools
 import re
@@ -10,6 +12,7 @@ from matplotlib.figure import Figure
 
 from prunelab.aggregate import CONTROL_PREFIX, group
 from prunelab.figures import band, finish, high_level_scale, panels
+from prunelab.palette import colour, ordered
 from stages import paths, run, schema
 from stages.artifacts import read_csv, read_header, read_json, read_rows, write_figure
 
@@ -18,15 +21,27 @@ SWEEP_COLUMNS = ("level", "amount_mean", "total_params_mean", "sparsity_mean", "
 REMAINING_TICKS = [100, 51.3, 21.1, 7.0, 3.6, 1.9]  # the weights remaining Frankle & Carbin's LeNet figures mark
 LAYER_STYLES = ("-", "--", ":", "-.")  # a dash per layer, cycled past four
 SPARSITY_LABEL = "sparsity over all parameters (scale: -log10(1 - s))"
-LEVEL_LABEL = "pruning level: fraction removed (amount)"
+LEVEL_LABEL = "pruning level: fraction removed (amount; scale: -log10(1 - s))"
 CONTROL_LABEL = "(dense, equal budget)"
 
 
 def _band(axes, rows, label, x="sparsity_mean", y="accuracy"):
     rows = sorted(rows, key=lambda row: row[x])
-    dashed = {"linestyle": "--"} if label.endswith(CONTROL_LABEL) else {}  # the dense control: a dashed line
+    control = label.endswith(CONTROL_LABEL)  # the dense control: a dashed line in its regime's or method's colour
+    line = {"linestyle": "--"} if control else {}
+    if (drawn := colour(label.removesuffix(f" {CONTROL_LABEL}"))) is not None:
+        line["color"] = drawn
     band(axes, [row[x] for row in rows], [row[f"{y}_mean"] for row in rows], [row[f"{y}_std"] for row in rows], label,
-         **dashed)
+         **line)
+
+
+def _in_order(groups):
+    """group()'s {(name,): rows} as (name, rows) in the registries' order (prunelab/palette.py)."""
+    rows = {name: members for (name,), members in groups.items()}
+    bases = ordered(dict.fromkeys(name.removesuffix(f" {CONTROL_LABEL}") for name in rows))
+    place = {base: index for index, base in enumerate(bases)}  # a control right after its method or regime
+    return sorted(rows.items(), key=lambda item: (place[item[0].removesuffix(f" {CONTROL_LABEL}")],
+                                                  item[0].endswith(CONTROL_LABEL)))
 
 
 def _dense_line(axes, dense):
@@ -57,9 +72,9 @@ def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Te
     or (panel="method", line="regime") regimes compared per method."""
     by_panel = group(placed_controls(sweep, panel), (panel,))
     figure, axes_row = panels(len(by_panel), size)
-    for axes, ((name,), rows) in zip(axes_row, by_panel.items()):
+    for axes, (name, rows) in zip(axes_row, _in_order(by_panel)):
         _dense_line(axes, dense)
-        for (label,), curve in group(rows, (line,)).items():
+        for label, curve in _in_order(group(rows, (line,))):
             _band(axes, curve, label)
         high_level_scale(axes)
         finish(axes, f"{title}: {name}", SPARSITY_LABEL, "test accuracy (mean ± std over seeds)")
@@ -69,9 +84,8 @@ def accuracy_figure(sweep, dense, size, panel="regime", line="method", title="Te
 def _by_amount(sweep):
     """Amount levels of the first regime, per method, in level order."""
     first = sweep[0]["regime"]
-    for (method, regime), rows in group(sweep, ("method", "regime")).items():
-        if regime == first:
-            yield method, sorted((row for row in rows if row["level_by"] == "amount"), key=lambda row: row["level"])
+    for method, rows in _in_order(group([row for row in sweep if row["regime"] == first], ("method",))):
+        yield method, sorted((row for row in rows if row["level_by"] == "amount"), key=lambda row: row["level"])
 
 
 def params_figure(sweep, size):
@@ -80,7 +94,8 @@ def params_figure(sweep, size):
     axes.axhline(sweep[0]["total_params_mean"], color="grey", linestyle="--", label="all parameters (what parameters() counts)")
     for method, rows in _by_amount(sweep):
         axes.plot([row["level"] for row in rows], [row["nonzero_params_mean"] for row in rows], marker=".",
-                  label=method)
+                  label=method, color=colour(method))
+    high_level_scale(axes)
     finish(axes, f"Nonzero parameters vs level ({sweep[0]['regime']})", LEVEL_LABEL, "nonzero parameters")
     return figure
 
@@ -91,7 +106,8 @@ def layers_figure(sweep, layers, size):
     for method, rows in _by_amount(sweep):
         for layer, style in zip(layers, itertools.cycle(LAYER_STYLES)):
             axes.plot([row["level"] for row in rows], [row[f"{layer}_sparsity_mean"] for row in rows],
-                      linestyle=style, marker=".", label=f"{method} {layer}")
+                      linestyle=style, marker=".", label=f"{method} {layer}", color=colour(method))
+    high_level_scale(axes)
     finish(axes, f"Sparsity of each layer vs level ({sweep[0]['regime']})", LEVEL_LABEL,
             "fraction of the layer's weights that are zero")
     return figure
@@ -112,8 +128,8 @@ def curve_figure(curve, size, loss="BCE"):
     figure = Figure(figsize=size, layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     for split in ("train", "test"):
-        loss_axes.plot(curve["epoch"], curve[f"{split}_loss"], label=split)
-        accuracy_axes.plot(curve["epoch"], curve[f"{split}_accuracy"], label=split)
+        loss_axes.plot(curve["epoch"], curve[f"{split}_loss"], label=split, color=colour(split))
+        accuracy_axes.plot(curve["epoch"], curve[f"{split}_accuracy"], label=split, color=colour(split))
     finish(loss_axes, "Training curve: loss", "epoch", f"{loss} loss")
     finish(accuracy_axes, "Training curve: accuracy", "epoch", "accuracy")
     return figure
@@ -129,10 +145,10 @@ def lottery_figure(sweep, dense, size):
         return None
     by_method = group(rows, ("method",))
     figure, axes_row = panels(len(by_method), size)
-    for axes, ((method,), curves) in zip(axes_row, by_method.items()):
+    for axes, (method, curves) in zip(axes_row, _in_order(by_method)):
         _dense_line(axes, dense)
         remaining = [100 * (1 - row["amount_mean"]) for row in curves]
-        for (regime,), curve in group(curves, ("regime",)).items():
+        for regime, curve in _in_order(group(curves, ("regime",))):
             curve = [{**row, "remaining": 100 * (1 - row["amount_mean"])} for row in curve]
             _band(axes, curve, regime, x="remaining")
         axes.set_xscale("log")

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from prunelab.aggregate import SUMMARIES, group
 from prunelab.figures import band, finish, panels
+from prunelab.palette import colour, ordered
 from stages import paths, schema
 from stages.artifacts import write_figure
 from study.experiments import finished, param, scalar, sh
@@ -26,14 +27,15 @@ def _methods(metrics):
 def sparsity_figure(key, done, size):
     """Largest sparsity within tolerance against the param: a panel per regime, a line per method."""
     xs = {name: scalar(param(params, key)) for name, (_, _, params, _) in done.items()}
-    regimes = list(dict.fromkeys(r for *_, m in done.values() for e in _methods(m).values() for r in e))
+    regimes = ordered(dict.fromkeys(r for *_, m in done.values() for e in _methods(m).values() for r in e))
     methods = list(dict.fromkeys(m for *_, metrics in done.values() for m in _methods(metrics)))
     figure, axes_row = panels(len(regimes), size)
     for axes, regime in zip(axes_row, regimes):
-        for method in methods:
+        for method in ordered(methods):
             points = [(xs[v], m[method][regime]) for v, (*_, m) in done.items() if regime in m.get(method, {})]
             axes.errorbar([x for x, _ in points], [e[f"{SUMMARY}_mean"] for _, e in points],
-                          yerr=[e[f"{SUMMARY}_std"] for _, e in points], marker="o", capsize=3, label=method)
+                          yerr=[e[f"{SUMMARY}_std"] for _, e in points], marker="o", capsize=3, label=method,
+                          color=colour(method))
         if max(xs.values()) > 10 * min(xs.values()):  # widths 16 to 1024: evenly spaced in log
             axes.set_xscale("log", base=2)
         axes.set_xticks(sorted(xs.values()), [str(x) for x in sorted(xs.values())])

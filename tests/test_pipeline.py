@@ -139,7 +139,9 @@ def declared_charts(repo):
     for stage in spec["stages"].values():
         entries += [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
                     for entry in stage.get("plots", [])]
-    titles = [props["title"] for name, props in entries if not (repo / name).is_dir()]
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    titles = [re.sub(r"\$\{(\w+)\.(\w+)\}", lambda key: str(params[key[1]][key[2]]), props["title"])
+              for name, props in entries if not (repo / name).is_dir()]  # ${train.seed}: DVC fills in params
     folders = [name for name, props in entries if (repo / name).is_dir()]
     return titles, folders
 

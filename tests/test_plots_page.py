@@ -93,3 +93,29 @@ def test_dvc_default_page_draws_nothing_with_the_network_off(browser, reproduced
     charts = CHART.findall(page)
     assert '<script src="https://cdn.jsdelivr.net/npm/vega@' in page and charts
     assert drawn(render(browser, out / "index.html"), charts) == set()
+
+
+# A line mark's SVG path: its aria-label names the row's fields ("method: lamp; ..."), then its colour.
+LINE = re.compile(r'<path[^>]*aria-label="([^"]*)"[^>]*aria-roledescription="line mark"[^>]*\sstroke="(#[0-9a-f]{6})"')
+
+
+def test_the_page_opens_with_accuracy_and_draws_each_method_and_split_in_the_figures_colour(
+        browser, reproduced, tmp_path):
+    from prunelab.palette import colour
+    out = tmp_path / "plots"
+    dvc(reproduced, "plots", "show", "-o", str(out))
+    body = (out / "index.html").read_text().split("<body>", 1)[1]
+    charts = CHART.findall(body)
+    # The order of the question, as dvc.yaml's top-level plots give it; the images below every chart.
+    assert charts[:2] == ["accuracy_vs_sparsity", "accuracy_vs_sparsity_every_seed"]
+    assert charts == [next(iter(entry)) for entry in pipeline(reproduced)["plots"]]
+    assert body.rindex("vegaEmbed(") < body.index('<img src="static/')
+    drawn = {}
+    for label, stroke in LINE.findall(render(browser, out / "index.html")):
+        for field in ("method", "split"):
+            if named := re.search(rf"\b{field}: ([\w-]+);", label):
+                drawn.setdefault(named.group(1), set()).add(stroke)
+    methods = {name for name in drawn if name not in ("train", "test")}
+    assert len(methods) >= 3 and {"train", "test"} <= set(drawn)
+    # One colour per method and split across every chart, the one the matplotlib figures use.
+    assert drawn == {name: {colour(name)} for name in drawn}

@@ -40,6 +40,11 @@ HEAD = """<!DOCTYPE html>
   body { font-family: sans-serif; margin: 1.5em; color: #222; }
   body > div { margin-bottom: 2.5em; }
   table { border-spacing: 15px; }
+  /* Figures, one per revision side by side in `dvc plots diff`: shrunk to the page's width. */
+  div:has(> div > img) { white-space: normal !important; }
+  div:has(> div > img) > div { max-width: calc(100% - 16px); box-sizing: border-box; }
+  div:has(> div + div > img) > div { max-width: calc(50% - 16px); }
+  div > div > img { max-width: 100%; height: auto; }
 </style>
 """
 # DVC calls vegaEmbed('#id', spec) with no options. Draw as SVG, so that a chart's marks are

@@ -104,3 +104,33 @@ def test_the_lottery_figure_is_written_only_for_a_sweep_with_rounds(sweep_and_cu
     path.write_text("\n".join([header, *lines, *extra]) + "\n")
     plot.main()
     assert (sweep_and_curve / f"{paths.PLOTS_DIR}/lottery_ticket.png").exists()
+
+
+def test_each_method_regime_and_split_has_the_palettes_colour_and_panels_the_pipelines_order():
+    from prunelab.palette import colour
+    from stages.plot import CONTROL_LABEL
+    row = {"level_by": "amount", "sparsity_std": 0.0, "accuracy_std": 0.01, "total_params_mean": 10.0,
+           "nonzero_params_mean": 5.0}
+    # The CSV lists fine-tune first and lamp before global-magnitude: the figures do not follow it.
+    sweep = [{**row, "method": method, "regime": regime, "level": level, "amount_mean": level,
+              "sparsity_mean": level, "accuracy_mean": 0.9 - level / 2}
+             for regime in ("fine-tune", "one-shot", "dense-budget-fine-tune") for method in ("lamp", "global-magnitude")
+             for level in (0.0, 0.5, 0.9)]
+    figure = plot.accuracy_figure(sweep, 0.9, (4.0, 3.0))
+    assert [axes.get_title() for axes in figure.axes] == ["Test accuracy vs sparsity: one-shot",
+                                                           "Test accuracy vs sparsity: fine-tune"]
+    drawn = {line.get_label(): (line.get_color(), line.get_linestyle()) for line in figure.axes[1].get_lines()}
+    assert list(drawn)[1:] == ["global-magnitude", f"global-magnitude {CONTROL_LABEL}", "lamp", f"lamp {CONTROL_LABEL}"]
+    assert drawn["lamp"] == (colour("lamp"), "-") and drawn[f"lamp {CONTROL_LABEL}"] == (colour("lamp"), "--")
+    assert colour("lamp") != colour("global-magnitude")
+    by_method = plot.accuracy_figure(sweep, 0.9, (4.0, 3.0), "method", "regime")
+    assert {line.get_label(): line.get_color() for line in by_method.axes[0].get_lines()[1:]} == {
+        "one-shot": colour("one-shot"), "fine-tune": colour("fine-tune"),
+        f"fine-tune {CONTROL_LABEL}": colour("fine-tune")}
+    assert {line.get_label(): line.get_color() for line in plot.params_figure(sweep, (4.0, 3.0)).axes[0].get_lines()[1:]} \
+        == {"global-magnitude": colour("global-magnitude"), "lamp": colour("lamp")}
+    curve = {"epoch": [1, 2], "train_loss": [1, 0.5], "test_loss": [1, 0.6], "train_accuracy": [0.5, 0.8],
+             "test_accuracy": [0.5, 0.7]}
+    for axes in plot.curve_figure(curve, (4.0, 3.0)).axes:
+        assert [(line.get_label(), line.get_color()) for line in axes.get_lines()] == [
+            ("train", colour("train")), ("test", colour("test"))]
