@@ -3,6 +3,7 @@ stage interrupted mid-write (SIGINT, SIGTERM), a dvc.lock cut short by a killed 
 lock; each recovered by the commands docs/troubleshooting.md gives. Tiny params throughout."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -159,15 +160,31 @@ def test_a_lock_cut_short_by_a_killed_write_comes_back_from_git_and_the_run_cach
     # dvc 3.67 writes dvc.lock in place (open "w+", then the YAML in buffered pieces): a kill
     # leaves it empty, which DVC refuses, or holding its first buffer's worth (8 KiB) of the
     # new text, which DVC may read as a lock with stages missing or refuse, by where it ends.
-    for cut in (0, 8192):
-        (repo / "dvc.lock").write_bytes(after["dvc.lock"][:cut])
-        if not cut:
-            failed = dvc(repo, "status", check=False)
-            assert failed.returncode != 0 and "dvc.lock' validation failed" in failed.stderr
-        sh(repo, "git", "checkout", "--", "dvc.lock")  # the recipe: the committed lock ...
-        ran, result = repro(repo)                        # ... and the run cache restores the rest
-        assert "plot" not in ran and f"Stage 'plot' {CACHED}" in result.stdout + result.stderr
-        assert artifact_files(repo) == after
+    outputs = {name: data for name, data in after.items() if name != "dvc.lock"}
+    (repo / "dvc.lock").write_bytes(b"")
+    failed = dvc(repo, "status", check=False)
+    assert failed.returncode != 0 and "dvc.lock' validation failed" in failed.stderr
+    assert {name: data for name, data in artifact_files(repo).items() if name != "dvc.lock"} == outputs
+    sh(repo, "git", "checkout", "--", "dvc.lock")  # the recipe: the committed lock ...
+    ran, result = repro(repo)                        # ... and the run cache restores the rest
+    assert "plot" not in ran and f"Stage 'plot' {CACHED}" in result.stdout + result.stderr
+    assert artifact_files(repo) == after
+    # The first 8 KiB, fed to DVC as they are: here the cut falls inside prune-sweep's entry.
+    cut = after["dvc.lock"][:8192]
+    (repo / "dvc.lock").write_bytes(cut)
+    entries = re.findall(r"^  ([\w-]+):$", cut.decode(), re.MULTILINE)
+    assert entries == ["check-params", "generate-data", "train", "prune-sweep"]
+    # DVC reads it without an error: the cut entry and the stages after it count as changed ...
+    status = dvc(repo, "status", "--json")
+    assert sorted(json.loads(status.stdout)) == ["plot", "prune-sweep", "sensitivity"]
+    assert {name: data for name, data in artifact_files(repo).items() if name != "dvc.lock"} == outputs
+    # ... and repro reruns none of them: the run cache gives their outputs back, the lock is whole again.
+    ran, result = repro(repo)
+    assert ran == [] and all(f"Stage '{stage}' {CACHED}" in result.stdout + result.stderr
+                             for stage in ("prune-sweep", "sensitivity", "plot"))
+    now = artifact_files(repo)
+    assert {name: data for name, data in now.items() if name != "dvc.lock"} == outputs
+    assert yaml.safe_load(now["dvc.lock"]) == yaml.safe_load(after["dvc.lock"])  # the same entries, reordered
 
 
 def test_a_stale_rwlock_entry_is_named_and_removing_it_unblocks_dvc(tiny, tmp_path):

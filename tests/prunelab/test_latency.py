@@ -67,11 +67,31 @@ def test_measure_gives_a_row_per_model_form_batch_and_thread_count():
     assert sorted(keys) == sorted((model["method"], model["level"], form, batch, count) for model in models
                                   for form in latency.FORMS for batch in (1, 20) for count in (1, 2))
     assert torch.get_num_threads() == before  # the thread count is put back
+    dense = {(row["method"], row["level"], row["batch"], row["threads"]): row for row in rows if row["form"] == "dense"}
     for row in rows:
         assert row["min_s"] <= row["q25_s"] <= row["median_s"] <= row["q75_s"] and row["calls"] >= 1
-        assert row["measured_speedup"] > 0 and row["measured_speedup_median"] > 0
+        # The dense form's fastest repeat over this form's, the two measured side by side.
+        reference = dense[row["method"], row["level"], row["batch"], row["threads"]]
+        assert row["measured_speedup"] == reference["min_s"] / row["min_s"]
         if row["form"] == "dense":
             assert row["measured_speedup"] == row["measured_speedup_median"] == 1.0
+
+
+def test_measure_computes_its_columns_from_the_timed_samples(monkeypatch):
+    """time_forms replaced by fixed seconds per repeat: every column is the arithmetic on them."""
+    def fixed(functions, x, repeats, warmup, min_seconds):
+        times = {"dense": [4.0, 2.0, 6.0]}
+        return ({name: list(times.get(name, [1.0, 4.0, 1.5])) for name in functions}, dict.fromkeys(functions, 8))
+    monkeypatch.setattr(latency, "time_forms", fixed)
+    models = [{"method": "global-magnitude", "sparsity": 0.5, "state": pruned_states("global-magnitude", [8], 1)[1]}]
+    rows = {row["form"]: row for row in latency.measure(models, torch.randn(4, 10), [4], [1])}
+    assert sorted(rows) == sorted(latency.FORMS)
+    columns = ("min_s", "q25_s", "median_s", "q75_s", "calls", "measured_speedup", "measured_speedup_median")
+    assert [rows["dense"][key] for key in columns] == [2.0, 3.0, 4.0, 5.0, 8, 1.0, 1.0]
+    for form in latency.FORMS[1:]:
+        # Fastest over fastest 2.0 / 1.0; the paired ratios 4/1, 2/4, 6/1.5 = 4, 0.5, 4: median 4
+        # (the medians' ratio, 4.0 / 1.5, is neither).
+        assert [rows[form][key] for key in columns] == [1.0, 1.25, 1.5, 2.75, 8, 2.0, 4.0], form
 
 
 def test_measure_needs_the_dense_form_as_its_reference():

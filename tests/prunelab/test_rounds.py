@@ -11,8 +11,8 @@ from prunelab import compute, fit, stacks
 from prunelab.pruning import METHODS
 from prunelab.regimes import REGIMES
 from prunelab.rounds import RoundRows
-from prunelab.rounds import schedule
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
+from tests.prunelab import paper_reference as ref
 
 SEEDS, AMOUNTS, FEATURES, HIDDEN = [0, 1, 2], [0.0, 0.5, 0.8], 6, [16]
 WEIGHTS = ("fc1.weight", "fc2.weight")
@@ -50,22 +50,41 @@ def removed(state, keys=WEIGHTS):
     return {key: int((state[key] == 0).sum()) for key in keys}
 
 
-@pytest.mark.parametrize("name", ["global-magnitude", "layerwise-magnitude", "lamp", "layerwise-gradient"])
+# Frankle & Carbin's rounds written out (rate 0.3, the output layer at 0.15, until 80 % is gone),
+# each round removing round(rate * survivors), Python's round (halves to even: 0.3 * 55 = 16.5 -> 16):
+# pooled, 112 -> 112 - round(33.6) = 78 -> 55 -> 39 -> 27 -> 19 (93/112 >= 0.8);
+# per layer, fc1 96 -> 96 - round(28.8) = 67 -> 47 -> 33 -> 23 -> 16 -> 11 and
+# fc2 16 -> 16 - round(2.4) = 14 -> 12 -> 10 -> 10 - round(1.5) = 8 -> 7 -> 6 (95/112 >= 0.8).
+POOLED_LEFT = [[112], [78], [55], [39], [27], [19]]
+LAYER_LEFT = [[96, 16], [67, 14], [47, 12], [33, 10], [23, 8], [16, 7], [11, 6]]
+SHAPES = [(16, FEATURES), (1, 16)]
+
+
+def test_the_written_out_rounds_are_the_papers_rule():
+    assert ref.frankle_carbin_left([112], [0.3], 0.8) == POOLED_LEFT
+    assert ref.frankle_carbin_left([96, 16], [0.3, 0.15], 0.8) == LAYER_LEFT
+
+
+@pytest.mark.parametrize("name", ["global-magnitude", "layerwise-magnitude", "lamp", "layerwise-gradient",
+                                  "erk-random"])
 def test_iterative_rounds_remove_the_rate_of_the_survivors_and_nest(setup, name):
     result = REGIMES["iterative"](setup, METHODS[name])["iterative"]
-    method = METHODS[name]
-    left = schedule(setup, method)
-    assert result.count == len(left) >= 3 and result.removed[-1] >= max(AMOUNTS) > result.removed[-2]
-    sizes = [96, 16]
+    pooled = name not in ("layerwise-magnitude", "layerwise-gradient")
+    left = POOLED_LEFT if pooled else LAYER_LEFT
+    assert result.count == len(left) and result.removed[-1] >= max(AMOUNTS) > result.removed[-2]
     for index in range(len(SEEDS)):
         previous = None
         for number in range(result.count):
             state = model(result, index, number)
             gone = removed(state)
-            if method.pooled:
-                assert sum(gone.values()) == 112 - left[number][0]
+            kept = [96 - gone["fc1.weight"], 16 - gone["fc2.weight"]]
+            if pooled:
+                assert sum(kept) == left[number][0], (index, number)
             else:  # 30 % of each layer's survivors, 15 % of the output layer's
-                assert [gone[key] for key in WEIGHTS] == [size - kept for size, kept in zip(sizes, left[number])]
+                assert kept == left[number], (index, number)
+            if name == "erk-random":  # each round's survivors shared out by RigL's ERK, to one weight
+                expected = ref.erk_counts(SHAPES, sum(kept))
+                assert all(abs(got - want) <= 1 for got, want in zip(kept, expected)), (index, number, kept, expected)
             if previous is not None:
                 assert all(torch.all((state[key] == 0)[previous[key] == 0]) for key in WEIGHTS)
             previous = state
@@ -122,7 +141,7 @@ def test_imp_rewinds_to_the_weights_after_rewind_epoch_epochs():
 
 
 def spy_on_gradual(setup, method):
-    """Run gradual, recording every update's masks: (step, model index) -> weights removed."""
+    """Run gradual, recording every update's masks: (step, model index) -> {weight key: True where removed}."""
     seen = {}
     original = SweepSetup.train
 
@@ -130,7 +149,7 @@ def spy_on_gradual(setup, method):
         def spy(step, params, first):
             new = hook(step, params, first)
             for offset in range(stacks.size(params)):
-                seen[step, first + offset] = sum(int((new[key][offset] == 0).sum()) for key in WEIGHTS)
+                seen[step, first + offset] = {key: (new[key][offset] == 0).cpu() for key in WEIGHTS}
             return new
         return original(self, weights, masks, schedule_of, description, every=every, hook=spy)
 
@@ -146,18 +165,44 @@ def test_gradual_sparsity_after_each_update_is_torch_ao_cubic(name, every):
     result = REGIMES["gradual"](patched, METHODS[name])["gradual"]
     n = 6 // every
     assert sorted({step for step, _ in seen}) == [every * k for k in range(1, n + 1)]
-    for (step, index), count in seen.items():
+    for (step, index), gone in seen.items():
+        count = sum(int(value.sum()) for value in gone.values())
         amount = AMOUNTS[index % len(AMOUNTS)]
         assert count == round(CubicSL.sparsity_compute_fn(0.0, amount, step, 0, every, n) * 112), (step, index)
     for index in range(stacks.size(result)):
         assert sum(removed(stacks.unstack(result, index)).values()) == round(AMOUNTS[index % len(AMOUNTS)] * 112)
 
 
-def test_gradual_masks_only_grow_and_the_weights_train():
-    setup = make_setup()
-    result = REGIMES["gradual"](setup, METHODS["global-random"])["gradual"]
-    shot = REGIMES["one-shot"](setup, METHODS["global-random"])["one-shot"]
-    assert not torch.equal(result["fc2.bias"], shot["fc2.bias"])
+# Gradual(3, 1), full batch: updates at steps 1, 2, 3 to round(s_t * n), s_t = a - a (1 - t/3)^3
+# (Zhu & Gupta): for a = 0.5, s_t = 0.352, 0.481, 0.5; for a = 0.8, 0.563, 0.770, 0.8. Per level,
+# per update: [fc1 of 96, fc2 of 16] removed layer by layer, and of the 112 pooled.
+GRADUAL_LAYERS = {0.0: [[0, 0], [0, 0], [0, 0]], 0.5: [[34, 6], [46, 8], [48, 8]], 0.8: [[54, 9], [74, 12], [77, 13]]}
+GRADUAL_POOLED = {0.0: [0, 0, 0], 0.5: [39, 54, 56], 0.8: [63, 86, 90]}
+
+
+@pytest.mark.parametrize("name", ["global-random", "layerwise-random"])
+def test_gradual_masks_only_grow_and_the_weights_train(setup, name):
+    patched, seen = spy_on_gradual(setup, METHODS[name])
+    result = REGIMES["gradual"](patched, METHODS[name])["gradual"]
+    assert sorted({step for step, _ in seen}) == [1, 2, 3]
+    for index in range(stacks.size(result)):
+        amount = AMOUNTS[index % len(AMOUNTS)]
+        previous = None
+        for update, step in enumerate((1, 2, 3)):
+            gone = seen[step, index]
+            counts = [int(gone[key].sum()) for key in WEIGHTS]
+            if METHODS[name].pooled:
+                assert sum(counts) == GRADUAL_POOLED[amount][update], (index, step, counts)
+            else:
+                assert counts == GRADUAL_LAYERS[amount][update], (index, step, counts)
+            if previous is not None:  # this update's pruned set holds the last one's
+                assert all(torch.all(gone[key][previous[key]]) for key in WEIGHTS), (index, step)
+            previous = gone
+        final = stacks.unstack(result, index)
+        trained = stacks.unstack(setup.trained, index // len(AMOUNTS))  # seed-major, levels inner
+        for key in WEIGHTS:
+            assert torch.equal(final[key] == 0, previous[key]), (index, key)  # the last update's mask is the result's
+            assert not torch.equal(final[key][~previous[key]], trained[key][~previous[key]]), (index, key)  # trained
 
 
 def results_of(setup, regime, name):

@@ -89,8 +89,11 @@ def test_train_batch_size_gives_minibatch_training_and_leaves_the_data(run):
     one_shot, fine_tune = sweep_rows(regime="one-shot"), sweep_rows(regime="fine-tune")
     prune_sweep.main()
     assert sweep_rows(regime="one-shot") == one_shot
-    assert all(old["loss"] != row["loss"] for old, row in zip(fine_tune, sweep_rows(regime="fine-tune"))
-               if float(old["amount"]) > 0)
+    new = sweep_rows(regime="fine-tune")
+    assert len(new) == len(fine_tune) and [row["amount"] for row in new] == [row["amount"] for row in fine_tune]
+    pruned = [(old, row) for old, row in zip(fine_tune, new) if float(old["amount"]) > 0]
+    assert len(pruned) == 2 * SMALL["train"]["repeats"] * len(PRUNE["amounts"])
+    assert all(old["loss"] != row["loss"] for old, row in pruned)
 
 
 def test_prune_finetune_lr_moves_only_the_fine_tuned_rows(run):
@@ -102,6 +105,7 @@ def test_prune_finetune_lr_moves_only_the_fine_tuned_rows(run):
     assert not [name for name in changed(before, after) if name.startswith("data/") or "train" in name]
     assert sweep_rows(regime="one-shot") == one_shot
     new = sweep_rows(regime="fine-tune")
+    assert len(new) == len(fine_tune) and [row["amount"] for row in new] == [row["amount"] for row in fine_tune]
     # Every fine-tuned model trained at another rate: every pruned row's loss moved, its mask did not.
     pruned = [(old, row) for old, row in zip(fine_tune, new) if float(old["amount"]) > 0]
     assert len(pruned) == 2 * SMALL["train"]["repeats"] * len(PRUNE["amounts"])
@@ -117,6 +121,7 @@ def test_prune_seed_moves_only_the_random_method(run):
     assert not [name for name in changed(before, after) if name.startswith("data/") or "train" in name]
     assert sweep_rows("global-magnitude") == magnitude
     new = sweep_rows("global-random")
+    assert len(new) == len(random) and [row["amount"] for row in new] == [row["amount"] for row in random]
     pruned = [(old, row) for old, row in zip(random, new) if float(old["amount"]) > 0]
     # Other random masks of the same size: every pruned row's loss moved, its count of weights did not.
     assert len(pruned) == 2 * SMALL["train"]["repeats"] * len(PRUNE["amounts"])
