@@ -9,6 +9,7 @@ what is wrong with a file is an InputError that names it. scikit-learn is import
 when a loader runs: checking params needs the records, not the numeric code.
 """
 import csv
+import locale
 import math
 import os
 from dataclasses import dataclass, field
@@ -68,7 +69,62 @@ def _bundled(name):
 
 def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
     """A CSV file with a header row: numeric feature columns and a `target` column of class
-    labels (numbers or names, mapped to 0 .. classes - 1 in sorted order)."""
+    labels (numbers or names, mapped to 0 .. classes - 1 in sorted order), every row labelled,
+    every class in at least 2 rows (one row can never be in both the train and the test split).
+
+    pandas reads the file; where it cannot vouch for it (a cell that is not a finite number, an
+    empty label, a row with the wrong number of fields, an unreadable file ...), the row-by-row
+    reader reads it again, to name the file, line and column, or to accept what Python's float()
+    accepts and pandas does not (e.g. "1_000"). Both give the same floats: float() of the text."""
+    parsed = _read_with_pandas(path, target)
+    x, labels = parsed if parsed is not None else _read_rows(path, target)
+    return x, _class_indices(path, target, labels)
+
+
+def _read_with_pandas(path, target):
+    """(x, raw labels) through pandas.read_csv, or None wherever the row-by-row reader must
+    decide (any doubt, including every error: that reader builds the one-line message)."""
+    try:
+        with open(path, newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if header is None or target not in header or len(header) < 2:
+        return None
+    import warnings
+
+    import pandas as pd
+    column = header.index(target)
+    names = list(range(len(header)))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a ParserWarning (fields and names differ) is a doubt checked below
+            # The features' types are inferred (quicker than naming float64) and must come out
+            # int64 or float64: pandas >= 3.1 parses every float with one correctly rounded
+            # converter (float_precision is deprecated), and int64 -> float64 rounds as float()
+            # does, so both give float()'s bits; anything else (bool, text, uint64) is a doubt.
+            frame = pd.read_csv(path, header=0, names=names, dtype={column: str}, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, encoding=locale.getpreferredencoding(False))
+    except Exception:  # noqa: BLE001  (ParserError, ValueError, UnicodeDecodeError, ...: the row reader names it)
+        return None
+    # A row with one field more than the header turns the first column into an index.
+    if not isinstance(frame.index, pd.RangeIndex) or frame.shape[1] != len(header):
+        return None
+    features = frame.drop(columns=column)
+    if not all(dtype in (np.dtype(np.float64), np.dtype(np.int64)) for dtype in features.dtypes):
+        return None
+    x = features.to_numpy(dtype=np.float64)
+    if not np.isfinite(x).all():
+        return None
+    labels = frame[column].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(labels)
+    if (codes < 0).any() or not all(isinstance(label, str) and label.strip() for label in uniques):
+        return None
+    return x, (codes, uniques)
+
+
+def _read_rows(path, target):
+    """(x, labels) read row by row with the csv module: the reader that names what is wrong."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
@@ -90,7 +146,6 @@ def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
     for line, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise InputError(f"{path}: line {line} has {len(row)} fields; expected {len(header)} as in the header")
-        labels.append(row[column].strip())
         values = row[:column] + row[column + 1:]
         for index, value in enumerate(values):
             try:
@@ -100,24 +155,47 @@ def from_csv(random_state: int, path: str | os.PathLike, target: str) -> tuple:
             if not math.isfinite(x[line - 2, index]):
                 raise InputError(f"{path}: line {line}, column {features[index]!r} = {value!r}; "
                                  f"expected a finite number (every column but {target!r} is a feature)")
-    numbers = {label for label in labels if _label_order(label)[0] == 0}
-    if numbers and len(numbers) < len(set(labels)):
-        names = sorted(set(labels) - numbers)
+        labels.append(row[column].strip())
+        if not labels[-1]:
+            raise InputError(f"{path}: line {line}, column {target!r} = {row[column]!r}: an empty label; "
+                             "expected a class label in every row")
+    import pandas as pd
+    return x, pd.factorize(np.array(labels, dtype=object))
+
+
+def _class_indices(path, target, factorized) -> np.ndarray:
+    """Labels (pandas.factorize's codes and uniques, unstripped) as 0 .. classes - 1 in
+    _label_order; labels that differ only in surrounding spaces are one class."""
+    codes, uniques = factorized
+    stripped = [label.strip() for label in uniques]
+    numbers = {label for label in stripped if _label_order(label)[0] == 0}
+    if numbers and len(numbers) < len(set(stripped)):
+        names = sorted(set(stripped) - numbers)
         raise InputError(f"{path}: column {target!r} mixes numbers ({', '.join(sorted(numbers, key=_label_order)[:3])}) "
                          f"and names ({', '.join(names[:3])}); expected class labels that are all numbers or all names")
-    classes = sorted(set(labels), key=_label_order)
+    classes = sorted(set(stripped), key=_label_order)
     if len(classes) < 2:
         raise InputError(f"{path}: column {target!r} holds {len(classes)} class; expected at least 2")
-    index = {label: number for number, label in enumerate(classes)}
-    return x, np.array([index[label] for label in labels], dtype=np.int64)
+    number = {label: place for place, label in enumerate(classes)}
+    y = np.array([number[label] for label in stripped], dtype=np.int64)[codes]
+    counts = np.bincount(y, minlength=len(classes))
+    for place in np.flatnonzero(counts < 2):
+        line = int(np.flatnonzero(y == place)[0]) + 2
+        raise InputError(f"{path}: column {target!r} has class {classes[place]!r} in {counts[place]} row "
+                         f"(line {line}); expected at least 2 rows per class, so that it can be in both the train "
+                         "and the test split")
+    return y
 
 
 def _label_order(label: str) -> tuple:
-    """Numeric labels in numeric order (2 before 10), names alphabetically (a column holds one kind)."""
+    """Numeric labels in numeric order (2 before 10; nan last), names alphabetically (a column
+    holds one kind); ties ("1" and "1.0", two classes) in the order of their text, so the order
+    is total and does not depend on the order the labels come in."""
     try:
-        return 0, float(label), ""
+        value = float(label)
     except ValueError:
-        return 1, 0.0, label
+        return 1, False, 0.0, label
+    return 0, math.isnan(value), 0.0 if math.isnan(value) else value, label
 
 
 def _classes_fit_informative_features(values):

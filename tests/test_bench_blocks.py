@@ -64,7 +64,7 @@ def test_the_helpers_catch_a_ratio_that_does_not_follow():
 # Each docs block and the file its benchmark wrote when it printed it (bench/record.py).
 RESULT_FILES = {"bench": "cold_repro", "bench:front-door": "cold_repro-before", "bench:seeds": "batched_seeds",
                 "bench:pinned": "pinned_numerics", "bench:latency": "sparse_latency", "bench:scale": "scale",
-                "bench:real-images": "real_images"}
+                "bench:real-images": "real_images", "bench:csv": "csv_read"}
 
 
 @pytest.mark.parametrize("name", sorted(RESULT_FILES))
@@ -73,7 +73,7 @@ def test_each_bench_block_is_what_its_benchmark_last_wrote(name):
     assert block(name) == stored, f"docs block <!-- {name} --> differs from bench/results/{RESULT_FILES[name]}.txt"
 
 
-MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds"]
+MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds", "bench:csv"]
 
 
 @pytest.mark.parametrize("name", MEDIAN_BLOCKS)
@@ -107,6 +107,8 @@ RATIOS = {
         "check-params alone, this commit / 8dcb0a4":
             (1, 0, ("check-params", "defaults"), ("check-params", "defaults at 8dcb0a4")),
     },
+    "bench:csv": {"prunelab from_csv / pandas.read_csv":
+                  (0, 0, ("prunelab from_csv", MEDIAN), ("pandas.read_csv", MEDIAN))},
     "bench:seeds": {
         "15 seeds batched / 1 seed": (0, 0, ("15 seeds batched", MEDIAN), ("1 seed", MEDIAN)),
         "15 seeds one by one / 15 batched": (0, 0, ("15 seeds one by one", MEDIAN), ("15 seeds batched", MEDIAN)),

@@ -239,12 +239,15 @@ def test_each_source_accepts_its_own_keys():
 
 
 BAD_CSV = [
-    ("a,b,label\n1,2,x\n3,4,y\n", "label", 0.3, None),  # fine: the control
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", "label", 0.3, None),  # fine: the control
     ("a,b,label\n1,2,x\n3,4,y\n", "species", 0.3, "no column 'species' (data.target); columns: a, b, label"),
     ("a,b,label\n1,2,x\n3,oops,y\n", "label", 0.3, "line 3, column 'b' = 'oops'; expected a finite number"),
     ("a,b,label\n1,2,x\n3,,y\n", "label", 0.3, "line 3, column 'b' = ''; expected a finite number"),
     ("a,b,label\n1,2,x\n3,4,x\n", "label", 0.3, "column 'label' holds 1 class; expected at least 2"),
-    ("a,b,label\n1,2,x\n3,4,y\n", "label", 0.9, "2 rows give 2 test and 0 train rows at test_size 0.9"),
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", "label", 0.9, "4 rows give 4 test and 0 train rows at test_size 0.9"),
+    ("a,b,label\n1,2,x\n3,4,\n", "label", 0.3, "line 3, column 'label' = '': an empty label; expected a class label"),
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n", "label", 0.3, "column 'label' has class 'y' in 1 row (line 3); expected at "
+                                                          "least 2 rows per class"),
     ("a,b,label\n1,2,x\n3,4\n", "label", 0.3, "line 3 has 2 fields; expected 3 as in the header"),
     ("", "label", 0.3, "empty; expected a CSV file with a header row"),
 ]
