@@ -19,7 +19,7 @@ from stages.checkpoints import load_splits, load_stack
 from stages.prune_sweep import levels_of, sweep_setup
 
 import latency as tool
-from latency.figure import speedup_figure
+from latency.figure import deployable_figure, speedup_figure
 
 OUT = "latency-results"  # gitignored
 LOCK = "dvc.lock"
@@ -163,9 +163,7 @@ def main(argv=None):
     write_csv(f"{args.out}/crossover.csv", [{**row, "crossover_sparsity": "" if row["crossover_sparsity"] is None
                                               else row["crossover_sparsity"]} for row in crossing])
     write_json(f"{args.out}/machine.json", machine)
-    title = (f"{machine['cpu']}, {machine['usable_cores']} cores; torch {machine['torch']}, scipy {machine['scipy']}; "
-             f"pinned numerics (MKL_CBWR={machine['pins']['MKL_CBWR']}); seed {seed}")
-    write_figure(f"{args.out}/speedup.png", speedup_figure(rows, title), 100)
+    figures(args.out, rows, machine)
     write_bytes(f"{args.out}/summary.md", summary(crossing, machine).encode())
     print(summary(crossing, machine), end="")
 
@@ -195,11 +193,24 @@ def _cell(row):
             f"at {float(row['top_sparsity']):.3f})")
 
 
+def figures(folder, rows, machine):
+    """speedup.png (every measurement) and deployable.png (one thread, the fastest form per method)."""
+    title = (f"{machine['cpu']}, {machine['usable_cores']} cores; torch {machine['torch']}, scipy {machine['scipy']}; "
+             f"pinned numerics (MKL_CBWR={machine['pins']['MKL_CBWR']}); seed {machine['seed']}")
+    write_figure(f"{folder}/speedup.png", speedup_figure(rows, title), 100)
+    write_figure(f"{folder}/deployable.png", deployable_figure(rows, title), 100)
+
+
 def summarize(folder):
-    """The summary of a folder a run wrote (its crossover.csv and machine.json), printed and rewritten."""
+    """The summary and figures of a folder a run wrote (from its CSVs and machine.json), printed
+    and rewritten: a change to how they are drawn reaches kept folders without measuring again."""
+    text = ("method", "regime", "level_by", "form")
+    rows = read_rows(f"{folder}/latency.csv", [column for column in COLUMNS if column not in text], text=text)
+    rows = [{**row, "batch": int(row["batch"]), "threads": int(row["threads"])} for row in rows]
     crossing = read_rows(f"{folder}/crossover.csv", ("batch", "threads"), text=CROSSOVER_TEXT)
     crossing = [{**row, "batch": int(row["batch"]), "threads": int(row["threads"])} for row in crossing]
     machine = read_json(f"{folder}/machine.json", "command")
+    figures(folder, rows, machine)
     write_bytes(f"{folder}/summary.md", summary(crossing, machine).encode())
     print(summary(crossing, machine), end="")
 

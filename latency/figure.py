@@ -1,12 +1,16 @@
-"""Measured and theoretical speedup against sparsity: a panel per method, regime and thread
-count, a line per form and batch size."""
+"""Measured and theoretical speedup against sparsity: every measurement (speedup.png: a panel
+per method, regime and thread count, a line per form and batch size), and the one a reader can
+take in at a glance (deployable.png: one thread, a panel per batch size, per method the fastest
+deployable form against the theoretical speedup)."""
 from matplotlib.figure import Figure
 
-from prunelab.figures import high_level_scale
+from prunelab.figures import high_level_scale, panels
 from prunelab.latency import FORMS
+from prunelab.palette import colour, ordered
 
 COLOURS = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:orange", "tab:green")))
 STYLES = ("-", "--", ":", "-.")
+WIDE_TICKS = (0, 0.5, 0.9, 0.99)
 
 
 def speedup_figure(rows: list[dict], title: str) -> Figure:
@@ -38,4 +42,47 @@ def speedup_figure(rows: list[dict], title: str) -> Figure:
         axes.set_xlabel("sparsity (all parameters)")
     grid[0][0].legend(fontsize="x-small", ncol=2)
     figure.suptitle(title, fontsize="medium")
+    return figure
+
+
+def best_forms(rows: list[dict], threads: int = 1) -> list[dict]:
+    """Per method, regime, batch and level at `threads`: the row of the fastest form that is
+    not the dense model (the one a user would deploy at that level)."""
+    best = {}
+    for row in rows:
+        if row["threads"] == threads and row["form"] != "dense":
+            key = (row["method"], row["regime"], row["batch"], row["level_by"], row["level"])
+            if key not in best or row["measured_speedup"] > best[key]["measured_speedup"]:
+                best[key] = row
+    return list(best.values())
+
+
+def deployable_figure(rows: list[dict], title: str) -> Figure:
+    """One thread (two threads on a loaded machine are noise, docs/cost-measured.md): a panel
+    per batch size, per method (one regime: the first) the fastest deployable form's measured
+    speedup (solid) against the theoretical one (dashed), in the method's colour."""
+    regime = rows[0]["regime"]
+    best = [row for row in best_forms(rows) if row["regime"] == regime]
+    batches = sorted({row["batch"] for row in best})
+    figure, axes_row = panels(len(batches), (4.6, 3.6))
+    for axes, batch in zip(axes_row, batches):
+        for method in ordered(dict.fromkeys(row["method"] for row in best)):
+            line = sorted((row for row in best if row["method"] == method and row["batch"] == batch),
+                          key=lambda row: row["sparsity"])
+            xs = [row["sparsity"] for row in line]
+            axes.plot(xs, [row["measured_speedup"] for row in line], color=colour(method), marker=".", label=method)
+            axes.plot(xs, [row["theoretical_speedup"] for row in line], color=colour(method), linestyle="--",
+                      linewidth=0.9)
+        axes.plot([], [], color="black", linestyle="--", linewidth=0.9, label="theoretical (dense / nonzero MACs)")
+        axes.axhline(1, color="black", linewidth=0.8)
+        axes.set_yscale("log")
+        high_level_scale(axes)
+        axes.set_xticks(WIDE_TICKS, [f"{tick:g}" for tick in WIDE_TICKS])  # the figures' ticks crowd a small panel
+        axes.set_xlim(0, 0.995)  # autoscaling's margin past the top level is most of this scale's room
+        axes.set(title=f"batch {batch}, 1 thread", xlabel="sparsity (all parameters)")
+        axes.grid(True)
+    axes_row[0].set_ylabel("speedup over the dense model (log)")
+    axes_row[0].legend(fontsize="x-small")
+    figure.suptitle(f"{regime}: per method, the fastest of CSR (scipy, torch) and shrunk at each level, measured (solid) "
+                     f"against theoretical (dashed)\n{title}", fontsize="small")
     return figure

@@ -56,11 +56,14 @@ def test_a_row_per_method_level_form_batch_and_threads_with_the_sweeps_sparsitie
     machine = json.loads(Path("out/machine.json").read_text())
     assert machine["usable_cores"] >= 1 and machine["pins"]["MKL_CBWR"] == "COMPATIBLE"
     assert machine["command"].startswith("python -m latency --out out")
-    assert Path("out/speedup.png").read_bytes()[:4] == b"\x89PNG"
+    figures = {name: Path(f"out/{name}").read_bytes() for name in ("speedup.png", "deployable.png")}
+    assert all(png[:4] == b"\x89PNG" for png in figures.values())
     written = Path("out/summary.md").read_text()
-    Path("out/summary.md").unlink()
-    main(["--out", "out", "--summarize"])  # from the CSV alone: the same tables
+    for name in ("summary.md", *figures):
+        Path(f"out/{name}").unlink()
+    main(["--out", "out", "--summarize"])  # from the CSVs alone: the same tables and figures
     assert Path("out/summary.md").read_text() == written
+    assert {name: Path(f"out/{name}").read_bytes() for name in figures} == figures
     table = [line for line in written.splitlines() if line.startswith("| structured | one-shot | shrunk |")]
     assert len(table) == 2 and all(line.count(" at ") == 3 for line in table)  # a table per thread count
     assert f"| method | regime | form | batch 1 | batch {test_samples} | batch 200 |" in written
