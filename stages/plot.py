@@ -161,14 +161,21 @@ def lottery_figure(sweep, dense, size):
     return figure
 
 
+def read_sweep(aggregate, train_metrics):
+    """(the aggregate's rows, its layers, the dense models' mean test accuracy): what the
+    sweep's figures are drawn from (tools/redraw_results.py redraws a kept folder from them)."""
+    # The trained models' mean test accuracy (not from prune.json, which changes with the tolerance).
+    dense = read_json(train_metrics, "test_accuracy_mean")["test_accuracy_mean"]
+    layers = [column.removesuffix("_sparsity_mean") for column in read_header(aggregate)
+              if re.fullmatch(r"fc\d+_sparsity_mean", column)]
+    sweep = read_rows(aggregate, SWEEP_COLUMNS + tuple(f"{layer}_sparsity_mean" for layer in layers),
+                      text=("method", "regime", "level_by"))
+    return sweep, layers, dense
+
+
 def main():
     plot = schema.load("plot")["plot"]
-    # The trained models' mean test accuracy (not from prune.json, which changes with the tolerance).
-    dense = read_json(paths.TRAIN_METRICS, "test_accuracy_mean")["test_accuracy_mean"]
-    layers = [column.removesuffix("_sparsity_mean") for column in read_header(paths.PRUNE_AGGREGATE)
-              if re.fullmatch(r"fc\d+_sparsity_mean", column)]
-    sweep = read_rows(paths.PRUNE_AGGREGATE, SWEEP_COLUMNS + tuple(f"{layer}_sparsity_mean" for layer in layers),
-                      text=("method", "regime", "level_by"))
+    sweep, layers, dense = read_sweep(paths.PRUNE_AGGREGATE, paths.TRAIN_METRICS)
     # Two classes train one sigmoid output on BCE, more classes a softmax on cross-entropy.
     classes = [key for key in read_json(paths.DATA_METRICS, "train")["train"] if re.fullmatch(r"class_\d+", key)]
     sensitivity = read_rows(paths.SENSITIVITY_AGGREGATE,
