@@ -1,4 +1,4 @@
-"""`python -m study run|status|collect|compare|figure STUDY`: see study/__init__.py."""
+"""`python -m study run|status|collect|compare|keep|figure STUDY`: see study/__init__.py."""
 import argparse
 
 import yaml
@@ -7,10 +7,11 @@ import study
 from stages import UserError, run
 from study import slurm
 from study.declared import STUDIES_FILE, study as declared_study
-from study.experiments import compare, queue
+from study.experiments import compare, queue, table
 from study.figures import FIGURES_DIR, draw
+from study.kept import KEPT_DIR, keep, read_kept
 
-COMMANDS = ("run", "status", "collect", "compare", "figure")
+COMMANDS = ("run", "status", "collect", "compare", "keep", "figure")
 
 
 def arguments(argv):
@@ -37,6 +38,10 @@ def arguments(argv):
             sub.add_argument("--mem-gb", type=float, help="slurm: memory per job, GB (default: the cluster's)")
             sub.add_argument("--folder", help="slurm: submitit's folder of pickles and logs, on a disk the nodes "
                                               "see (default .dvc/tmp/study/STUDY)")
+        if name == "compare":
+            sub.add_argument("--kept", metavar="FILE", help="the table from a file `keep` wrote, not from the experiments")
+        if name == "keep":
+            sub.add_argument("-o", "--out", default=str(KEPT_DIR), help=f"folder of STUDY.json (default {KEPT_DIR}/)")
         if name == "figure":
             sub.add_argument("-o", "--out", default=FIGURES_DIR, help=f"folder (default {FIGURES_DIR}/, gitignored)")
     return parser.parse_args(argv)
@@ -66,8 +71,13 @@ def main(argv=None):
         print(slurm.show_status(chosen))
     elif args.command == "collect":
         slurm.collect(chosen)
+    elif args.command == "compare" and args.kept:
+        kept = read_kept(args.kept)
+        print(table(kept["keys"], {name: (entry["params"], entry["metrics"]) for name, entry in kept["experiments"].items()}))
     elif args.command == "compare":
         print(compare(chosen))
+    elif args.command == "keep":
+        print(keep(chosen, args.out))
     else:
         draw(chosen, args.out)
 

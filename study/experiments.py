@@ -182,6 +182,12 @@ def compare(study):
     sparsity within tolerance, mean ± std over seeds, as a markdown table."""
     _, done = finished(study)
     keys = study.keys()
-    return summary_table([((name, *(str(param(params, key)) for key in keys),
-                             f"{metrics['dense_accuracy_mean']:.3f} ± {metrics['dense_accuracy_std']:.3f}"), metrics)
-                          for name, (_, _, params, metrics) in done.items()], ("experiment", *keys, "dense accuracy"))
+    return table(keys, {name: ({key: param(params, key) for key in keys}, metrics)
+                        for name, (_, _, params, metrics) in done.items()})
+
+
+def table(keys, entries):
+    """compare's table from {experiment: ({key: value}, prune metrics)} (study/kept.py keeps them)."""
+    return summary_table([((name, *(str(values[key]) for key in keys),
+                            f"{metrics['dense_accuracy_mean']:.3f} ± {metrics['dense_accuracy_std']:.3f}"), metrics)
+                          for name, (values, metrics) in entries.items()], ("experiment", *keys, "dense accuracy"))

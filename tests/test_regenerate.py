@@ -60,6 +60,9 @@ def studied(committed, tmp_path_factory):
 @pytest.mark.parametrize("study", ["features", "width"])
 def test_a_study_table_is_a_rerun_of_the_study(studied, study):
     assert studied[1][study] == block(f"study:{study}")
+    # The kept inputs of the table (docs/studies/STUDY.json, which the docs test reads) too.
+    sh(studied[0], sys.executable, "-m", "study", "keep", study, "-o", "kept")
+    assert (studied[0] / "kept" / f"{study}.json").read_bytes() == (ROOT / "docs" / "studies" / f"{study}.json").read_bytes()
 
 
 def test_the_exp_show_view_is_a_rerun(studied):

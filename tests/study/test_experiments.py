@@ -77,6 +77,33 @@ def test_user_mistakes_are_one_line(committed, args, message):
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
+def test_a_kept_table_prints_the_table_of_the_experiments_it_kept(monkeypatch, tmp_path):
+    from study import kept
+    found = experiments.experiments(SHOWN, BASELINE)
+    features = Study("features", [Point(f"features-{v}", {"data.n_features": v}) for v in (10, 20, 30)])
+    monkeypatch.setattr(experiments, "study_experiments", lambda study: {
+        point.name: found.get(point.name) for point in study.points})
+    path = kept.keep(features, tmp_path)
+    table = kept.read_kept(path)
+    assert list(table["experiments"]) == ["features-10", "features-20"]  # the failed one is not kept
+    assert table["experiments"]["features-10"]["params"] == {"data.n_features": 10}
+    assert experiments.table(table["keys"], {name: (entry["params"], entry["metrics"])
+                                             for name, entry in table["experiments"].items()}) == \
+        experiments.compare(features)
+
+
+@pytest.mark.parametrize("content, message", [(None, "missing"), ("[1, 2]", "not a kept study table"),
+                                              ('{"experiments": {}}', "not a kept study table")])
+def test_a_file_that_is_not_a_kept_table_is_one_line(tmp_path, content, message):
+    from stages import UserError
+    from study import kept
+    path = tmp_path / "features.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UserError, match=f"^{re.escape(str(path))}: {message}; expected a file `python -m study keep` wrote$"):
+        kept.read_kept(path)
+
+
 def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
     repo = tiny_clone(committed, tmp_path / "repo")
 
@@ -97,6 +124,10 @@ def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
 
     again = sh(repo, sys.executable, "-m", "study", "compare", "features", "--values", "6", "8")
     assert again.stdout == ran.stdout
+    kept = sh(repo, sys.executable, "-m", "study", "keep", "features", "--values", "6", "8", "-o", str(tmp_path))
+    assert kept.stdout.strip() == str(tmp_path / "features.json")
+    from_file = sh(repo, sys.executable, "-m", "study", "compare", "features", "--kept", str(tmp_path / "features.json"))
+    assert from_file.stdout == ran.stdout
     drawn = sh(repo, sys.executable, "-m", "study", "figure", "features", "--values", "6", "8",
                "-o", str(tmp_path / "figures"))
     assert sorted(path.name for path in (tmp_path / "figures").iterdir()) == \
