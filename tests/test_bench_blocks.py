@@ -164,7 +164,7 @@ def test_scale_ratios_follow_from_their_measurements():
         rows["prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM"])).groups()
     assert follows(ratio, str(float(flops) * 1000), f"{float(seconds) * float(gemm):.{len(seconds.split('.')[1])}f}")
 
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = yaml.safe_load((ROOT / "bench" / "results" / "scale.params.yaml").read_text())  # the run's
     features, (hidden,) = params["data"]["n_features"], params["model"]["hidden_sizes"]
     train = round(params["data"]["n_samples"] * (1 - params["data"]["test_size"]))
     flops = 6 * train * (features * hidden + hidden) * params["train"]["epochs"] * 15

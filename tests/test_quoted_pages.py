@@ -50,10 +50,11 @@ def test_scale_prose_is_its_bench_block():
               if stage in ("check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot")}
     peak = max(stages, key=lambda stage: stages[stage][1])
     rest = max(stages[stage][1] for stage in ("train", "prune-sweep", "sensitivity"))
+    base = yaml.safe_load((ROOT / "bench" / "results" / "scale.params.yaml").read_text())  # what the run changed from
     levels = len(changed["prune"]["amounts"]) + 1
-    methods = len(PARAMS["prune"]["methods"])
+    methods = len(base["prune"]["methods"])
     words = {1: "one", 3: "three", 6: "six", 18: "eighteen"}
-    train = round(samples * (1 - PARAMS["data"]["test_size"]))
+    train = round(samples * (1 - base["data"]["test_size"]))
     train_1m = rows["training FLOP/s at 1,000,000 x 100, hidden 1024, batch 1024 / two-core GEMM"][0]
     rss = rows["peak RSS of any stage at that size / (torch import RSS + 3 x dataset bytes)"][0]
     sweep = rows["prune-sweep FLOP/s, every method and regime, 5 seeds / two-core GEMM"][0]
@@ -115,8 +116,9 @@ def test_weight_counts_and_bytes_are_the_sweeps_and_the_models_shape():
 def test_reference_speed_prose_is_its_bench_blocks():
     cold, front, seeds = cells("bench"), cells("bench:front-door"), block("bench:seeds")
     ratio = re.search(r"defaults / single-seed one-shot: ([\d.]+)x", block("bench")).group(1)
-    methods, levels = len(PARAMS["prune"]["methods"]), len(PARAMS["prune"]["amounts"]) + 1
-    repeats, epochs = PARAMS["train"]["repeats"], PARAMS["prune"]["finetune_epochs"]
+    ran = yaml.safe_load((ROOT / "bench" / "results" / "cold_repro.params.yaml").read_text())  # the run's params
+    methods, levels = len(ran["prune"]["methods"]), len(ran["prune"]["amounts"]) + 1
+    repeats, epochs = ran["train"]["repeats"], ran["prune"]["finetune_epochs"]
     others = [abs(float(front[stage][0]) - float(front[stage][2]))
               for stage in ("generate-data", "train", "prune-sweep", "sensitivity", "plot")]
     front_ratios = dict(re.findall(r"^(.+): ([\d.]+)x$", block("bench:front-door"), re.M))
