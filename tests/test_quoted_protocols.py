@@ -392,6 +392,24 @@ def test_global_against_layer_wise_in_every_regime_is_the_every_method_run():
         assert quoted in prose()
 
 
+def test_erk_in_the_rounds_is_the_every_method_run_and_its_earlier_results_the_commit_named():
+    """Today's figures from the kept run; the earlier ones from the run's files at the commit the page names."""
+    import subprocess
+    old = json.loads(subprocess.run(["git", "show", f"d496cf0:docs/results/{ALL}/prune.json"], cwd=ROOT,
+                                    capture_output=True, text=True, check=True).stdout)
+
+    def before(regime):
+        return printed(old[ERK][regime]["max_sparsity_within_tolerance_mean"])
+
+    assert sparsity(ALL, ERK, "iterative") > old[ERK]["iterative"]["max_sparsity_within_tolerance_mean"]
+    for regime in ("one-shot", "fine-tune", "gradual"):
+        assert cell(ALL, ERK, regime) == before(regime)
+    assert (f"ERK reaches {cell(ALL, ERK, 'iterative')} % iterative and {cell(ALL, ERK, 'lr-rewind')} % with lr-rewind "
+            f"({before('iterative')} % and {before('lr-rewind')} % before, in this table at commit d496cf0) and "
+            f"{cell(ALL, ERK, 'lottery-ticket')} % as a ticket ({before('lottery-ticket')} %); gradual stays at "
+            f"{cell(ALL, ERK, 'gradual')} % and one-shot and fine-tune did not change") in prose()
+
+
 def test_every_gain_over_the_dense_control_is_the_every_method_run():
     rounds, result = in_rounds(ALL), summary(ALL)
     gains = {regime: [100 * result[name][regime]["gain_over_dense_budget_mean"] for name in methods(ALL)]
