@@ -24,8 +24,8 @@ def kept(study) -> dict:
 
 
 def keep(study, folder=KEPT_DIR) -> Path:
-    path = Path(folder) / f"{study.name}.json"
-    write_bytes(path, (json.dumps(kept(study), indent=1, sort_keys=True) + "\n").encode())
+    path = Path(folder) / f"{study.name}.json"  # keys in prune.json's order: the table's columns follow it
+    write_bytes(path, (json.dumps(kept(study), indent=1) + "\n").encode())
     return path
 
 
