@@ -1,6 +1,9 @@
 """prunelab/architectures: each built-in is the plain torch module its paper describes (checked
 against modules written here without the library), its counts are the papers' layer
 arithmetic, and its structured units are exactly what removing a filter or neuron removes."""
+import re
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -290,3 +293,23 @@ def test_a_wrong_shape_or_option_is_refused():
         ARCHITECTURES["lenet5"].build((1, 12, 12), 10)
     with pytest.raises(ValueError, match="conv_relu"):
         ARCHITECTURES["lenet5"].build((1, 28, 28), 10, conv_relu=1)
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "architectures.md"
+
+
+def test_the_docs_example_is_lenet5s_build_function():
+    example = re.search(r"```python\n(def make\(.*?)\n\n\n", DOC.read_text(), re.S).group(1)
+    assert example in (Path(__file__).resolve().parents[2] / "prunelab" / "architectures" / "lenet5.py").read_text()
+
+
+def test_the_docs_counts_table_is_computed():
+    rows = re.findall(r"^\| `(\w+)`, (\d)×(\d+)×(\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|", DOC.read_text(), re.M)
+    assert len(rows) == 4
+    for name, channels, height, width, weights, total, macs in rows:
+        arch, shape = ARCHITECTURES[name], (int(channels), int(height), int(width))
+        net = arch.build(shape, 10)
+        counts = arch.weight_counts(net)
+        assert [int(v.replace(",", "")) for v in (weights, total, macs)] == [
+            sum(w for w, _ in counts.values()), sum(w + b for w, b in counts.values()),
+            sum(arch.multiply_adds(net, shape).values())]
