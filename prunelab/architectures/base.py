@@ -106,14 +106,16 @@ def shrink(module: nn.Module, state: dict, keep: dict) -> tuple[nn.Module, dict]
         for key in (f"{group.layer}.weight", f"{group.layer}.bias"):
             state[key] = state[key][kept]
         state[f"{group.following}.weight"] = state[f"{group.following}.weight"][:, columns]
-    for layer in layers(module):
-        old, weight = module.get_submodule(layer.name), state[f"{layer.name}.weight"]
-        if isinstance(old, nn.Conv2d):
-            new = nn.Conv2d(weight.shape[1], weight.shape[0], old.kernel_size, old.stride, old.padding, old.dilation)
-        else:
-            new = nn.Linear(weight.shape[1], weight.shape[0])
-        parent, _, child = layer.name.rpartition(".")
-        setattr(small.get_submodule(parent), child, new)
+    with torch.random.fork_rng(devices=[]):  # the new layers' throwaway init leaves the caller's stream as it was
+        for layer in layers(module):
+            old, weight = module.get_submodule(layer.name), state[f"{layer.name}.weight"]
+            if isinstance(old, nn.Conv2d):
+                new = nn.Conv2d(weight.shape[1], weight.shape[0], old.kernel_size, old.stride, old.padding,
+                                old.dilation, padding_mode=old.padding_mode)
+            else:
+                new = nn.Linear(weight.shape[1], weight.shape[0])
+            parent, _, child = layer.name.rpartition(".")
+            setattr(small.get_submodule(parent), child, new)
     small.load_state_dict(state)
     return small, state
 

@@ -274,7 +274,9 @@ def test_shrink_equals_the_masked_net():
     for group in ARCHITECTURES["conv4"].units(net):
         masks = group.keep(masks, keep[group.layer])
     state = {key: value * masks[key] for key, value in net.state_dict().items()}
+    before = torch.random.get_rng_state()
     small, small_state = shrink(net, state, keep)
+    assert torch.equal(torch.random.get_rng_state(), before)  # shrinking draws nothing from the caller's stream
     net.load_state_dict(state)
     assert [small.get_submodule(name).weight.shape[0] for name in keep] == [int(k.sum()) for k in keep.values()]
     assert sum(v.numel() for v in small_state.values()) < sum(v.numel() for v in state.values())
