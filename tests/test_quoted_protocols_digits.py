@@ -3,6 +3,7 @@ of its answers rebuilt from docs/results/protocols-digits-300-100 and found as w
 Which methods are random comes from their records (prunelab/pruning.py), not their names."""
 import csv
 import json
+import subprocess
 
 from tests.conftest import ROOT
 from tests.test_quoted_figures import text
@@ -54,16 +55,21 @@ def test_rounds_against_one_shot_and_fine_tune():
     s = summary()
     ticket = {name: within(s[name]["lottery-ticket"]) - within(s[name]["fine-tune"]) for name in s}
     ahead = [gap for gap in ticket.values() if gap > 0]
-    behind = [name for name, gap in ticket.items() if gap <= 0]
-    assert behind == ["erk-random"]
+    assert len(ahead) == len(ticket) == 8  # "for all eight methods"
+    least = min(ticket, key=ticket.get)
+    # The defect it replaced: ERK's ticket in the run at 96bbef9, before erk-random's rounds were fixed.
+    earlier = json.loads(subprocess.run(["git", "show", f"96bbef9:{FOLDER.relative_to(ROOT)}/prune.json"], cwd=ROOT,
+                                        capture_output=True, text=True, check=True).stdout)["erk-random"]
+    was = within(earlier["lottery-ticket"]) - within(earlier["fine-tune"])
     iterative = [within(s[name]["iterative"]) - within(s[name]["fine-tune"]) for name in s]
     lr_rewind = [within(s[name]["lr-rewind"]) - within(s[name]["fine-tune"]) for name in s]
     assert min(iterative) > 0 and min(lr_rewind) > 0
     trained = [within(s[name][regime]) for name in s for regime in ("iterative", "lr-rewind")]
     tickets = [within(s[name]["lottery-ticket"]) for name in s]
     gradual = [within(s[name]["fine-tune"]) - within(s[name]["gradual"]) for name in s]
-    for quoted in (f"IMP at 20 % beats one-shot + fine-tune for seven of the eight methods** ({min(ahead):.1f} "
-                   f"to {max(ahead):.1f} points further); ERK is the exception ({signed(ticket['erk-random'])};",
+    for quoted in (f"IMP at 20 % beats one-shot + fine-tune for all eight methods** ({min(ahead):.1f} to "
+                   f"{max(ahead):.1f} points further, {'ERK' if least == 'erk-random' else least} least: until "
+                   f"erk-random's rounds were corrected, ERK's ticket was {-was:.1f} points short of fine-tune here",
                    f"beats one-shot + fine-tune for all eight ({min(iterative):.1f} to {max(iterative):.1f} points)",
                    f"go further than the ticket ({span(trained, 0)} % against {span(tickets, 0)} %)",
                    f"for none** ({min(gradual):.1f} to {max(gradual):.1f} points behind)"):
