@@ -153,7 +153,7 @@ def test_the_global_magnitude_runs_dense_accuracy_and_ceiling_are_its_files():
     (at_last,) = {float(r["amount_mean"]) for r in rows(run) if r["level_by"] == "round" and r["round"] == str(last)}
     ceiling = max(float(r["sparsity_mean"]) for r in rows(run))
     assert at_last == removed and printed(ceiling) == printed(removed * weights / total)
-    for quoted in (f"first run at 27a9698, rerun byte-identical at {commit(run)}",
+    for quoted in (f"first run at 27a9698, last rerun at {commit(run)}, after Adam's square root became the correctly rounded one",
                    f"dense accuracy ({spread(result['dense_accuracy_mean'], result['dense_accuracy_std'], 4)})",
                    f"{printed(ceiling)} % is the most a weight mask reaches here: the rounds stop once "
                    f"{percent(removed)} of the {weights} weights are gone ({100 * removed:.2f} % after round {last}), "
