@@ -38,7 +38,7 @@ system:
 	      echo "note: could not install $$p; the tests that need it will skip" >&2; done; }
 
 # What docs/ quotes from runs too slow for `make test` (docs/results/*, the studies' tables),
-# rerun in clones of this tree and compared (tests/test_regenerate.py; about 20 minutes).
+# rerun in clones of this tree and compared (tests/test_regenerate.py; about two hours on two cores, the Fashion-MNIST runs most of it).
 check-results: $(STAMP)
 	PRUNELAB_REGENERATE=1 python -m pytest tests/test_regenerate.py
 

@@ -2,7 +2,7 @@
 slow for the suite, in clones of this tree, and compares: each `docs/results/NAME` made by
 `tools/experiment.sh` against a rerun of its `command.txt`, and the features and width studies'
 tables, their `dvc exp show` view and the commands quoted on their experiments. Without the
-variable these tests are deselected, not skipped (tests/conftest.py). About 20 minutes on two
+variable these tests are deselected, not skipped (tests/conftest.py). About two hours on two
 cores. The latency folders are timings: `python -m latency` remeasures them, nothing compares.
 """
 import re
