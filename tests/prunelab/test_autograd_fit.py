@@ -172,6 +172,10 @@ def test_the_mlp_gives_the_same_bytes_on_one_thread_and_two():
         trained_bytes("mlp", (FEATURES,), 3, 2, hidden_sizes=(32, 16))
 
 
+def test_a_conv_net_repeats_its_bytes_at_one_thread():
+    assert trained_bytes("conv2", (1, 8, 8), 3, 1) == trained_bytes("conv2", (1, 8, 8), 3, 1)
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason="torch's oneDNN convolution splits the first conv's weight gradient by "
                                        "thread count (measured on torch 2.13.0 CPU, AMD EPYC AVX2: conv1.weight's "
                                        "gradient differs between 1 and 2 threads; with torch.backends.mkldnn "
