@@ -8,7 +8,6 @@ loop the arithmetic is the same kernels on the same inputs: bit for bit once tha
 takes the correctly rounded root as fit.adam_step does, else within 1e-6 (torch's sqrt, MKL's,
 rounds about a fifth of float32 values otherwise on this CPU).
 """
-import numpy as np
 import pytest
 import torch
 from torch import nn
