@@ -175,12 +175,10 @@ def test_a_conv_net_repeats_its_bytes_at_one_thread():
     assert trained_bytes("conv2", (1, 8, 8), 3, 1) == trained_bytes("conv2", (1, 8, 8), 3, 1)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="torch's oneDNN convolution splits the first conv's weight gradient by "
-                                       "thread count (measured on torch 2.13.0 CPU, AMD EPYC AVX2: conv1.weight's "
-                                       "gradient differs between 1 and 2 threads; with torch.backends.mkldnn "
-                                       "disabled it did not at this size); see docs/architectures.md")
-def test_a_conv_net_gives_the_same_bytes_on_one_thread_and_two():
-    assert trained_bytes("conv2", (1, 8, 8), 3, 1) == trained_bytes("conv2", (1, 8, 8), 3, 2)
+# Not tested: a conv net's bytes across thread counts. torch's oneDNN convolution gave conv1's
+# weight gradient other bytes on 1 and 2 threads here (torch 2.13.0, AMD EPYC); whether it does
+# depends on the machine, so a test either way would pass or fail by machine
+# (docs/architectures.md; the conv-net issue's open point).
 
 
 def test_masks_for_names_the_module_lacks_are_refused():
