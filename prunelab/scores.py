@@ -8,6 +8,7 @@ Each function takes (state, rng, gradient, alive): a plain state_dict of Net, a 
 shared among the survivors, not among all of a layer's weights. Random scores are drawn layer by
 layer, input to output.
 """
+import math
 from typing import Optional
 
 import numpy as np
@@ -75,10 +76,12 @@ def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, 
 
 
 def erk_densities(shapes: list, density: float) -> list:
-    """RigL's ERK densities (reference for `erk`): d_l = min(1, eps (n_in + n_out) / (n_in n_out)),
-    eps set so the kept weights total density * all weights; layers that would pass 1 are dense."""
-    sizes = [n_out * n_in for n_out, n_in in shapes]
-    raw = [(n_in + n_out) / (n_out * n_in) for n_out, n_in in shapes]
+    """RigL's ERK densities (reference for `erk`): d_l = min(1, eps sum(shape) / prod(shape)), eps
+    set so the kept weights total density * all weights; layers that would pass 1 are dense. A
+    linear layer's (n_out, n_in) gives (n_in + n_out) / (n_in n_out); a conv kernel's (c_out, c_in,
+    k_h, k_w) RigL's "ERK-kernel", (c_in + c_out + k_h + k_w) / (c_in c_out k_h k_w)."""
+    sizes = [math.prod(shape) for shape in shapes]
+    raw = [sum(shape) / math.prod(shape) for shape in shapes]
     dense = set()
     while True:
         budget = density * sum(sizes) - sum(sizes[index] for index in dense)

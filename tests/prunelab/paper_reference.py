@@ -134,6 +134,28 @@ def erk_counts(shapes, kept_total):
         dense |= over
 
 
+def erk_kernel_counts(shapes, kept_total):
+    """RigL's ERK for any weight tensor (google-research/rigl, sparse_utils.get_sparsities_erdos_renyi):
+    raw density sum(shape) / prod(shape), so a conv kernel (c_out, c_in, k_h, k_w) gets
+    (c_out + c_in + k_h + k_w) / (c_out c_in k_h k_w); scaled to `kept_total`, the tensors that
+    would pass density 1 made dense and the rest solved again. Kept weights per tensor (floats)."""
+    sizes, factors = [], []
+    for shape in shapes:
+        size = 1
+        for dim in shape:
+            size *= dim
+        sizes.append(size)
+        factors.append(sum(shape))  # density * size = eps * sum(shape)
+    dense = set()
+    while True:
+        rest = kept_total - sum(sizes[i] for i in dense)
+        eps = rest / sum(factors[i] for i in range(len(shapes)) if i not in dense)
+        over = {i for i in range(len(shapes)) if i not in dense and eps * factors[i] > sizes[i]}
+        if not over:
+            return [float(sizes[i]) if i in dense else eps * factors[i] for i in range(len(shapes))]
+        dense |= over
+
+
 def cubic(s_i, s_f, t, t_0, n, dt):
     """Zhu & Gupta 2017, eq. (1): s_t = s_f + (s_i - s_f)(1 - (t - t_0)/(n dt))^3 for t in
     [t_0, t_0 + n dt]; s_f after."""

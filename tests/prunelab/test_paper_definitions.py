@@ -211,3 +211,17 @@ def test_erk_counts_are_rigls_one_shot_after_every_round_and_every_gradual_updat
         assert sum(kept) == 370 - round(ref.cubic(0.0, AMOUNTS[model], step, 0, 4, 1) * 370)
         assert_erk(kept, ("gradual", step, model))
     assert erk_kept(mask_of(stacks.unstack(REGIMES["one-shot"](setup, method)["one-shot"], 2)))[2] == 10  # fc3 dense
+
+
+def test_erk_densities_of_conv_kernels_are_rigls_erk_kernel():
+    """LeNet-5's tensors (conv kernels, then linear): prunelab's densities times each size are
+    RigL's ERK-kernel counts."""
+    from prunelab import scores
+    shapes = [(20, 1, 5, 5), (50, 20, 5, 5), (500, 800), (10, 500)]
+    sizes = [c_out * rest for c_out, *dims in shapes for rest in [__import__("math").prod(dims)]]
+    for density in (0.5, 0.1, 0.03):
+        kept = density * sum(sizes)
+        got = [d * size for d, size in zip(scores.erk_densities(shapes, density), sizes)]
+        assert got == pytest.approx(ref.erk_kernel_counts(shapes, kept), rel=1e-12)
+    # At half the weights the small first conv and the output layer would pass 1: dense.
+    assert [d == 1.0 for d in scores.erk_densities(shapes, 0.5)] == [True, False, False, True]
