@@ -135,7 +135,7 @@ def declared_charts(repo):
     """(titles of vega charts, image folders) that dvc.yaml declares: its top-level plots and
     every output under a stage's `plots:`, which DVC draws as a chart of its own."""
     spec = pipeline(repo)
-    entries = [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None) for entry in spec["plots"]]
+    entries = [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None) for entry in spec.get("plots", [])]
     for stage in spec["stages"].values():
         entries += [next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
                     for entry in stage.get("plots", [])]
@@ -151,7 +151,7 @@ def test_plots_show_renders_every_declared_plot_once(repo, tmp_path):
     dvc(repo, "plots", "show", "-o", str(out))
     html = (out / "index.html").read_text()
     titles, folders = declared_charts(repo)
-    assert len(titles) == len(set(titles)) >= 7
+    assert len(titles) == len(set(titles)) >= 5
     for title in titles:
         assert html.count(f'"text": {json.dumps(title)}') == 1, title
     # No chart beyond those: an output under a stage's plots: adds one automatically.
