@@ -16,9 +16,10 @@ from tests.test_readme import DOCS, block
 pytestmark = pytest.mark.regenerate
 
 RESULTS = ROOT / "docs" / "results"
+# tools/experiment.sh's command lines, EXPERIMENT_DATA=FOLDER first where a dataset is copied in.
+EXPERIMENT = re.compile(r"(EXPERIMENT_DATA=\S+ )?tools/experiment\.sh ")
 RERUNNABLE = sorted(folder.name for folder in RESULTS.iterdir()
-                    if (folder / "command.txt").is_file()
-                    and (folder / "command.txt").read_text().startswith("tools/experiment.sh "))
+                    if (folder / "command.txt").is_file() and EXPERIMENT.match((folder / "command.txt").read_text()))
 
 
 def clone(committed, where):
