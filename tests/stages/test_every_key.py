@@ -89,7 +89,7 @@ ELSEWHERE = {
 
 @functools.cache
 def stages():
-    """dvc.yaml's stages in file order: name -> (params sections, deps, outputs), paths resolved."""
+    """dvc.yaml's stages in run order: name -> (params sections, deps, outputs), paths resolved."""
     text = (ROOT / "dvc.yaml").read_text()
     variables = {name: getattr(paths, name) for name in dir(paths) if name.isupper()}
     declared = yaml.safe_load(re.sub(r"\$\{(\w+)\}", lambda match: variables[match.group(1)], text))["stages"]
@@ -97,9 +97,17 @@ def stages():
     def names(entries):
         return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in entries or []]
 
-    return {name: (names(stage.get("params")), names(stage.get("deps")),
-                   names(stage.get("outs")) + names(stage.get("metrics")) + names(stage.get("plots")))
-            for name, stage in declared.items() if name in RUN}
+    found = {name: (names(stage.get("params")), names(stage.get("deps")),
+                    names(stage.get("outs")) + names(stage.get("metrics")) + names(stage.get("plots")))
+             for name, stage in declared.items() if name in RUN}
+    # In the order DVC runs them (each after the stages whose outputs it reads), not the file's:
+    # dvc.yaml writes train after sensitivity for the plots page's order.
+    ordered = {}
+    while len(ordered) < len(found):
+        ready = next(name for name, (_, deps, _) in found.items() if name not in ordered and all(
+            other in ordered for other, (_, _, outs) in found.items() if other != name and set(outs) & set(deps)))
+        ordered[ready] = found[ready]
+    return ordered
 
 
 def files(folder, path):
