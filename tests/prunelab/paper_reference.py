@@ -122,16 +122,7 @@ def erk_counts(shapes, kept_total):
     """Evci et al. 2020 (RigL), ERK for linear layers: density_l = eps (n_in + n_out) / (n_in n_out),
     eps such that the kept weights total `kept_total`; a layer whose density would pass 1 is kept
     dense and eps solved again over the others, until none passes. Kept weights per layer (floats)."""
-    sizes = [n_out * n_in for n_out, n_in in shapes]
-    factors = [n_out + n_in for n_out, n_in in shapes]
-    dense = set()
-    while True:
-        rest = kept_total - sum(sizes[i] for i in dense)
-        eps = rest / sum(factors[i] for i in range(len(shapes)) if i not in dense)
-        over = {i for i in range(len(shapes)) if i not in dense and eps * factors[i] > sizes[i]}
-        if not over:
-            return [float(sizes[i]) if i in dense else eps * factors[i] for i in range(len(shapes))]
-        dense |= over
+    return erk_kernel_counts(shapes, kept_total)  # a linear layer's (n_out, n_in): sum / prod is the same
 
 
 def erk_kernel_counts(shapes, kept_total):
