@@ -93,6 +93,15 @@ def states(study):
     return {name: exp and exp[0] for name, exp in study_experiments(study).items()}
 
 
+def states_while_running(study):
+    """states(study), or {} where `dvc exp show` fails: it reads every running experiment's
+    temporary copy, and exits 1 while a worker is still making one ("directory ... does not exist")."""
+    try:
+        return states(study)
+    except UserError:
+        return {}
+
+
 def finished_refs(baseline):
     """Names of the experiments on `baseline` that finished: DVC keeps each as a git ref."""
     prefix = f"refs/exps/{baseline[:2]}/{baseline[2:]}/"
@@ -117,15 +126,20 @@ def queue(study, jobs, force, timeout):
         dvc("exp", "run", "--queue", "-n", point.name, *point.flags())
     print(f"{study.name}: {len(todo)} queued, {len(existing) - len(todo)} reused", file=sys.stderr)
     if todo:
-        # The workers inherit this: each experiment's stages get their share of the cores
-        # (results do not depend on it), unless PRUNELAB_WORKERS is set already.
-        dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, usable_cores() // jobs))})
-    wait(study, set(existing), {point.name for point in todo}, timeout)
+        start_workers(jobs)
+    wait(study, set(existing), {point.name for point in todo}, timeout, jobs)
     failed = [name for name, state in states(study).items() if state != "success"]
     if len(failed) < len(existing):
         print(compare(study))
     if failed:
         raise UserError(f"experiments failed: {', '.join(failed)} (see `dvc queue logs {failed[0]}`)")
+
+
+def start_workers(jobs):
+    """`dvc queue start -j jobs`: starts the workers that are not running. They inherit the
+    environment: each experiment's stages get their share of the cores (results do not depend
+    on it), unless PRUNELAB_WORKERS is set already."""
+    dvc("queue", "start", "-j", str(jobs), env={"PRUNELAB_WORKERS": str(max(1, usable_cores() // jobs))})
 
 
 def elapsed(seconds):
@@ -141,12 +155,17 @@ def report(study, name, state, count, total, start):
           file=sys.stderr, flush=True)
 
 
-def wait(study, names, todo, timeout):
+def wait(study, names, todo, timeout, jobs=1):
     """`dvc queue start` returns at once. A finished experiment is a git ref, cheap to list;
     `dvc exp show` (1-2 s of CPU, taken from the workers) only every 10th poll, for failed ones.
-    Each of `todo` (the queued points) is reported as it finishes."""
+    Each of `todo` (the queued points) is reported as it finishes.
+
+    DVC's workers can stop while tasks are still queued (treeverse/dvc#10562: each worker stops
+    when a check of its own finds nothing to do, and under load that check can miss the queue):
+    then nothing runs until `dvc queue start` again. Two such checks in a row, 20 s apart, with
+    points queued and none running, start the workers again (said on stderr)."""
     start, baseline = time.monotonic(), head()
-    deadline, reported = start + timeout, set()
+    deadline, reported, idle, now = start + timeout, set(), 0, {}
     for poll in itertools.count(1):
         refs = finished_refs(baseline)
         for name in sorted(todo & refs - reported):
@@ -155,16 +174,25 @@ def wait(study, names, todo, timeout):
         if names <= refs:
             return
         if poll % 10 == 0:
-            now = states(study)
+            now = states_while_running(study)
             for name in sorted(todo - reported):
                 if now.get(name) in DONE:  # "success" here: it finished since the refs were listed
                     reported.add(name)
                     report(study, name, "done" if now[name] == "success" else "failed", len(reported), len(todo), start)
-            if all(state in DONE for state in now.values()):
+            if now and all(state in DONE for state in now.values()):
                 return
+            queued = sorted(name for name, state in now.items() if state == "queued")
+            idle = idle + 1 if queued and "running" not in now.values() else 0
+            if idle == 2:
+                print(f"{study.name}: no worker running with {len(queued)} queued ({', '.join(queued)}): "
+                      "starting the queue's workers again", file=sys.stderr, flush=True)
+                start_workers(jobs)
+                idle = 0
         if time.monotonic() > deadline:
-            raise UserError(f"{', '.join(sorted(names))}: not all finished after {timeout:g} s (see `dvc queue "
-                            "status`; a task that stays Queued means the workers found no `dvc` on PATH)")
+            now = states_while_running(study)
+            left = ", ".join(f"{name} {now.get(name) or 'unfinished'}" for name in sorted(names - refs))
+            raise UserError(f"not all finished after {timeout:g} s: {left} (see `dvc queue status` and "
+                            "`dvc queue logs NAME`; a task that stays Queued means the workers found no `dvc` on PATH)")
         time.sleep(2)
 
 

@@ -10,7 +10,7 @@ import yaml
 from study import experiments
 from stages import paths
 from study.declared import Point, Study
-from tests.conftest import dvc, sh
+from tests.conftest import BIN, dvc, sh
 from tests.study.conftest import tiny_clone
 
 BASELINE = "b" * 40
@@ -107,7 +107,8 @@ def test_a_file_that_is_not_a_kept_table_is_one_line(tmp_path, content, message)
 def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
     repo = tiny_clone(committed, tmp_path / "repo")
 
-    ran = sh(repo, sys.executable, "-m", "study", "run", "features", "--values", "6", "8")
+    # --timeout under the helper's 600 s: a queue that never finishes fails with its states.
+    ran = sh(repo, sys.executable, "-m", "study", "run", "features", "--values", "6", "8", "--timeout", "540")
     assert "features: 2 queued, 0 reused" in ran.stderr
     # One line per point as it finishes, counted among the queued ones.
     ends = re.findall(r"^features: (features-\d+) done \((\d) of 2, (?:\d+ min )?\d+ s\)$", ran.stderr, re.M)
@@ -136,3 +137,21 @@ def test_a_study_queues_runs_and_compares_real_experiments(committed, tmp_path):
     assert "features: 0 queued, 2 reused" in sh(repo, sys.executable, "-m", "study", "run", "features",
                                                  "--values", "6", "8").stderr
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def test_workers_gone_with_points_queued_are_started_again(committed, tmp_path, monkeypatch, capsys):
+    """The state DVC's workers can leave (treeverse/dvc#10562): a task queued, no worker. Here
+    made by queueing without `dvc queue start`; first a wait too short to see it, then one that does."""
+    from stages import UserError
+    repo = tiny_clone(committed, tmp_path / "repo")
+    point = Point("features-6", {"data.n_features": 6})
+    sh(repo, str(BIN / "dvc"), "exp", "run", "--queue", "-n", point.name, *point.flags())
+    monkeypatch.chdir(repo)
+    study = Study("features", [point])
+    with pytest.raises(UserError, match=r"^not all finished after 1 s: features-6 queued \(see `dvc queue status`"):
+        experiments.wait(study, {point.name}, {point.name}, timeout=1, jobs=1)
+    experiments.wait(study, {point.name}, {point.name}, timeout=500, jobs=1)
+    err = capsys.readouterr().err
+    assert err.count("features: no worker running with 1 queued (features-6): starting the queue's workers again\n") == 1
+    assert re.search(r"^features: features-6 done \(1 of 1, ", err, re.M)
+    assert experiments.states(study) == {point.name: "success"}
