@@ -27,7 +27,6 @@ convolutions), not prunelab.compute's single-threaded OpenBLAS tiles. So an `mlp
 equals fit.train to float rounding, not bit for bit, and the bytes may depend on the CPU and
 on torch's thread count (docs/architectures.md, "Training a non-MLP architecture").
 """
-import copy
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -36,6 +35,7 @@ from torch import nn
 from torch.func import functional_call
 
 from prunelab import fit
+from prunelab.pinned_layers import pinned
 
 State = dict[str, torch.Tensor]
 
@@ -76,7 +76,7 @@ def train(module: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: 
     read, do not write). Buffers (none in these nets) are the module's own, not trained."""
     if hook is not None and every < 1:
         raise ValueError(f"every = {every!r}: a hook needs every >= 1 (it runs after every `every`-th step)")
-    module = copy.deepcopy(module).to(device)
+    module = pinned(module).to(device)  # a copy whose products are prunelab.compute's
     x, y = x.to(device), y.to(device)
     named = {name: value.detach() for name, value in module.named_parameters()}
     shapes = {name: value.shape for name, value in named.items()}

@@ -27,12 +27,16 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "
 DONE = ("success", "failed")
 
 
-def sh(*args, env=None):
+def sh(*args, env=None, timeout=None):
     """Run a command; env: variables added where the caller's environment leaves them unset.
     Output goes through files, not pipes: `dvc queue start` forks workers that inherit its
     stdout, and reading a pipe to its end would wait for them to finish (the whole queue)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        returncode = subprocess.run(args, env={**(env or {}), **ENV}, stdout=out, stderr=err, text=True).returncode
+        try:
+            returncode = subprocess.run(args, env={**(env or {}), **ENV}, stdout=out, stderr=err, text=True,
+                                        timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            raise UserError(f"`{' '.join(args)}` did not end within {timeout:g} s") from None
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
     if returncode != 0:
@@ -41,8 +45,8 @@ def sh(*args, env=None):
     return stdout
 
 
-def dvc(*args, env=None):
-    return sh(str(BIN / "dvc"), *args, env=env)
+def dvc(*args, env=None, timeout=None):
+    return sh(str(BIN / "dvc"), *args, env=env, timeout=timeout)
 
 
 def scalar(value):
@@ -78,9 +82,9 @@ def head():
     return sh("git", "rev-parse", "HEAD").strip()
 
 
-def study_experiments(study):
+def study_experiments(study, timeout=None):
     """{point name: its experiment on this commit, or None}, in the study's order."""
-    found = experiments(json.loads(dvc("exp", "show", "--json")), head())
+    found = experiments(json.loads(dvc("exp", "show", "--json", timeout=timeout)), head())
     return {point.name: found.get(point.name) for point in study.points}
 
 
@@ -89,15 +93,16 @@ def holds(exp, point):
     return exp[0] == "success" and all(param(exp[2], key) == value for key, value in point.sets.items())
 
 
-def states(study):
-    return {name: exp and exp[0] for name, exp in study_experiments(study).items()}
+def states(study, timeout=None):
+    return {name: exp and exp[0] for name, exp in study_experiments(study, timeout).items()}
 
 
 def states_while_running(study):
     """states(study), or {} where `dvc exp show` fails: it reads every running experiment's
-    temporary copy, and exits 1 while a worker is still making one ("directory ... does not exist")."""
+    temporary copy, and exits 1 while a worker is still making one ("directory ... does not exist");
+    or where it takes over a minute (waiting on a lock a worker holds, treeverse/dvc#8762)."""
     try:
-        return states(study)
+        return states(study, timeout=60)
     except UserError:
         return {}
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from prunelab import autograd_fit, fit, stacks
 from prunelab.architectures import ARCHITECTURES
+from prunelab.pinned_layers import pinned
 
 FEATURES, SAMPLES = 25, 301  # as tests/prunelab/test_fit.py: the last minibatch is short
 IMAGES = 40
@@ -88,12 +89,18 @@ def test_a_conv_net_epoch_equals_a_plain_torch_optim_adam_loop(name, shape, clas
     x, y = images(shape, classes)
     got = autograd_fit.train(built(name, shape, classes), x, y, 1, 0.001, batch_size=16, order_seed=3)
     assert got.steps == 3
-    # torch's sqrt is MKL's, not correctly rounded for about a fifth of float32 values here:
-    # to rounding against torch.optim.Adam as it is, bit for bit once its root is the correct one.
+    # torch's sqrt is MKL's, not correctly rounded for about a fifth of float32 values here, and
+    # torch's convolutions are oneDNN's, not prunelab.pinned_layers': to rounding against the
+    # plain module and torch.optim.Adam as they are; bit for bit once the loop's module is the
+    # pinned copy autograd_fit trains and its root is the correct one.
     plain = reference_run(built(name, shape, classes), x, y, 1, 0.001, 16, 3)
-    exact = reference_run(built(name, shape, classes), x, y, 1, 0.001, 16, 3, correct_sqrt=True)
+    exact = reference_run(pinned(built(name, shape, classes)), x, y, 1, 0.001, 16, 3, correct_sqrt=True)
+    # Adam moves a weight by about lr a step whatever its gradient's size: where a gradient is at
+    # rounding level (seen: 23 of conv2's 366,000 weights) the two products' last bits give
+    # another step, still within 2 lr a step; everywhere else within 1e-6.
+    apart = torch.cat([(value - plain[key]).abs().reshape(-1) for key, value in got.weights.items()])
+    assert apart.max() <= 2 * 0.001 * got.steps and (apart <= 1e-6).float().mean() >= 0.999
     for key, value in got.weights.items():
-        assert torch.allclose(value, plain[key], rtol=0, atol=1e-6), key
         assert torch.equal(value, exact[key]), key
 
 
