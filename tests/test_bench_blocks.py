@@ -64,7 +64,8 @@ def test_the_helpers_catch_a_ratio_that_does_not_follow():
 # Each docs block and the file its benchmark wrote when it printed it (bench/record.py).
 RESULT_FILES = {"bench": "cold_repro", "bench:front-door": "cold_repro-before", "bench:seeds": "batched_seeds",
                 "bench:pinned": "pinned_numerics", "bench:latency": "sparse_latency", "bench:scale": "scale",
-                "bench:real-images": "real_images", "bench:csv": "csv_read"}
+                "bench:real-images": "real_images", "bench:csv": "csv_read",
+                "bench:conv": "conv"}
 
 
 @pytest.mark.parametrize("name", sorted(RESULT_FILES))
@@ -73,7 +74,7 @@ def test_each_bench_block_is_what_its_benchmark_last_wrote(name):
     assert block(name) == stored, f"docs block <!-- {name} --> differs from bench/results/{RESULT_FILES[name]}.txt"
 
 
-MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds", "bench:csv"]
+MEDIAN_BLOCKS = ["bench", "bench:front-door", "bench:seeds", "bench:csv", "bench:conv"]
 
 
 @pytest.mark.parametrize("name", MEDIAN_BLOCKS)
@@ -106,6 +107,12 @@ RATIOS = {
             (0, 0, ("dvc repro, defaults", MEDIAN), ("dvc repro, defaults at 8dcb0a4", MEDIAN)),
         "check-params alone, this commit / 8dcb0a4":
             (1, 0, ("check-params", "defaults"), ("check-params", "defaults at 8dcb0a4")),
+    },
+    "bench:conv": {
+        "pinned, 1 worker / plain torch, 1 thread":
+            (0, 0, ("autograd_fit, pinned, 1 worker", MEDIAN), ("plain torch loop, 1 thread", MEDIAN)),
+        "pinned, 2 workers / plain torch, 2 threads":
+            (0, 0, ("autograd_fit, pinned, 2 workers", MEDIAN), ("plain torch loop, 2 threads", MEDIAN)),
     },
     "bench:csv": {"prunelab from_csv / pandas.read_csv":
                   (0, 0, ("prunelab from_csv", MEDIAN), ("pandas.read_csv", MEDIAN))},

@@ -96,7 +96,7 @@ def test_a_conv_net_epoch_equals_a_plain_torch_optim_adam_loop(name, shape, clas
     plain = reference_run(built(name, shape, classes), x, y, 1, 0.001, 16, 3)
     exact = reference_run(pinned(built(name, shape, classes)), x, y, 1, 0.001, 16, 3, correct_sqrt=True)
     # Adam moves a weight by about lr a step whatever its gradient's size: where a gradient is at
-    # rounding level (seen: 23 of conv2's 366,000 weights) the two products' last bits give
+    # rounding level (seen: 23 of conv2's 366,531 parameters) the two products' last bits give
     # another step, still within 2 lr a step; everywhere else within 1e-6.
     apart = torch.cat([(value - plain[key]).abs().reshape(-1) for key, value in got.weights.items()])
     assert apart.max() <= 2 * 0.001 * got.steps and (apart <= 1e-6).float().mean() >= 0.999

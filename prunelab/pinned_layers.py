@@ -1,0 +1,120 @@
+"""Conv2d and Linear whose every sum is prunelab.compute.product's: the same bytes on any x86-64
+machine with AVX2 and any core count, as the MLP path's (prunelab/compute.py).
+
+torch's own CPU convolution is oneDNN's, whose bytes change with its instruction set, ATen's
+capability, torch's thread count and mkldnn on or off (docs/reproducibility.md); within one
+instruction set oneDNN also picks its blocking (and so the order of a reduction) from the
+CPU's cache sizes, which no variable pins. Here a convolution is unfold (im2col: copies, no
+arithmetic) and one product per sample; its backward is two products and fold (col2im: adds
+each pixel's k_h * k_w contributions in a fixed loop order). Summed over samples, the weight
+and bias gradients are one product each over all samples' positions, so their order is fixed
+by the shapes alone. Pooling, ReLU and flatten do no sums; the loss's few sums are ATen's,
+pinned like the MLP's (prunelab/numerics.py).
+
+`pinned(module)` is a copy of a module with each nn.Conv2d and nn.Linear replaced by these
+subclasses: the same parameter names and values, so a state_dict moves between the two. What
+they cost against torch's own: bench/conv.py.
+"""
+import copy
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from prunelab import compute
+
+
+def _product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b through compute.product; a: (models x) rows x inner, b: (models x) inner x columns."""
+    models = a.shape[0] if a.dim() == 3 else b.shape[0] if b.dim() == 3 else 1
+    out = torch.empty(models, a.shape[-2], b.shape[-1], dtype=a.dtype, device=a.device)
+    return compute.product(a.detach().contiguous(), b.detach().contiguous(), out)
+
+
+def _sums(rows: torch.Tensor) -> torch.Tensor:
+    """Each row's sum (rows x n -> rows) as a product with ones: compute.product's order."""
+    return _product(rows, torch.ones(rows.shape[-1], 1, dtype=rows.dtype, device=rows.device))[0, :, 0]
+
+
+class _Conv(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation):
+        samples, _, height, width = x.shape
+        filters, _, k_h, k_w = weight.shape
+        columns = functional.unfold(x, (k_h, k_w), dilation, padding, stride)  # samples x c_in*k_h*k_w x positions
+        out = _product(weight.reshape(filters, -1), columns)  # samples x filters x positions
+        if bias is not None:
+            out += bias.view(1, -1, 1)
+        out_h = (height + 2 * padding[0] - dilation[0] * (k_h - 1) - 1) // stride[0] + 1
+        out_w = (width + 2 * padding[1] - dilation[1] * (k_w - 1) - 1) // stride[1] + 1
+        ctx.save_for_backward(columns, weight)
+        ctx.geometry = ((height, width), (k_h, k_w), stride, padding, dilation, bias is not None)
+        return out.view(samples, filters, out_h, out_w)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        columns, weight = ctx.saved_tensors
+        size, kernel, stride, padding, dilation, has_bias = ctx.geometry
+        samples, filters = grad_out.shape[:2]
+        grad = grad_out.reshape(samples, filters, -1)  # samples x filters x positions
+        # Over every sample's positions at once: filters x (samples * positions).
+        every = grad.transpose(0, 1).reshape(filters, -1)
+        grad_weight = grad_bias = grad_x = None
+        if ctx.needs_input_grad[1]:
+            flat = columns.transpose(1, 2).reshape(-1, columns.shape[1])  # (samples * positions) x c_in*k_h*k_w
+            grad_weight = _product(every, flat)[0].view_as(weight)
+        if has_bias and ctx.needs_input_grad[2]:
+            grad_bias = _sums(every)
+        if ctx.needs_input_grad[0]:
+            grad_columns = _product(weight.reshape(filters, -1).t(), grad)  # samples x c_in*k_h*k_w x positions
+            grad_x = functional.fold(grad_columns, size, kernel, dilation, padding, stride)
+        return grad_x, grad_weight, grad_bias, None, None, None
+
+
+class _Linear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = _product(x, weight.t())[0]
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        grad_x = _product(grad_out, weight)[0] if ctx.needs_input_grad[0] else None
+        grad_weight = _product(grad_out.t(), x)[0] if ctx.needs_input_grad[1] else None
+        grad_bias = _sums(grad_out.t()) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return grad_x, grad_weight, grad_bias
+
+
+class PinnedConv2d(nn.Conv2d):
+    """nn.Conv2d (zero padding, one group) computed by _Conv."""
+
+    def forward(self, x):
+        padding = tuple(self._reversed_padding_repeated_twice[::-2])  # (h, w) also for padding="same"
+        return _Conv.apply(x, self.weight, self.bias, self.stride, padding, self.dilation)
+
+
+class PinnedLinear(nn.Linear):
+    """nn.Linear on 2-d inputs (samples x features) computed by _Linear."""
+
+    def forward(self, x):
+        return _Linear.apply(x, self.weight, self.bias)
+
+
+def pinned(module: nn.Module) -> nn.Module:
+    """A copy of `module` whose nn.Conv2d and nn.Linear layers are PinnedConv2d and PinnedLinear
+    (the same parameters). Refuses a convolution it cannot compute so: several groups, a padding
+    mode other than zeros, or asymmetric "same" padding (an even kernel)."""
+    module = copy.deepcopy(module)
+    for name, part in list(module.named_modules()):
+        if type(part) is nn.Conv2d:
+            pad = part._reversed_padding_repeated_twice
+            if part.groups != 1 or part.padding_mode != "zeros" or pad[0::2] != pad[1::2]:
+                raise ValueError(f"{name}: groups {part.groups}, padding_mode {part.padding_mode!r}, padding "
+                                 f"{part.padding!r}: pinned convolutions take one group and symmetric zero padding")
+            part.__class__ = PinnedConv2d
+        elif type(part) is nn.Linear:
+            part.__class__ = PinnedLinear
+    return module
