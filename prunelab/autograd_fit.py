@@ -20,7 +20,7 @@ with the semantics of the MLP path (prunelab/fit.py):
 
 Parameters, gradients, moments and masks each live in one flat buffer in the module's
 named_parameters order, as fit.train_stack lays a one-model stack out, so Adam is the same
-kernels on the same positions. One model per call: the pipeline's seeds would be a loop.
+kernels on the same positions. One model per `train` call; `train_seeds` trains several at once, one per worker thread.
 
 What is not the MLP path: the forward and backward products are torch's (MKL's GEMMs, oneDNN's
 convolutions), not prunelab.compute's single-threaded OpenBLAS tiles. So an `mlp` trained here
@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from prunelab import fit
+from prunelab import compute, fit
 from prunelab.pinned_layers import pinned
 
 State = dict[str, torch.Tensor]
@@ -117,3 +117,17 @@ def train(module: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: 
         return {name: buffer[start:stop].view(shape).clone().cpu() for name, (start, stop, shape) in zip(shapes, bounds)}
 
     return Trained(unflat(flat), (unflat(first), unflat(second)), step)
+
+
+def train_seeds(modules: list[nn.Module], x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
+                order_seeds: list[int], masks: list | None = None, **options) -> list[Trained]:
+    """`train` for each module (one per seed) with its own order seed (and masks), spread over
+    prunelab.compute's workers, one model each: a model's products then run in place in its
+    worker, the same calls as alone, so each result is its solo `train`'s, bit for bit.
+    options: train's other arguments, the same for every model."""
+    if len(order_seeds) != len(modules) or (masks is not None and len(masks) != len(modules)):
+        raise ValueError(f"{len(modules)} modules, {len(order_seeds)} order seeds"
+                         f"{'' if masks is None else f', {len(masks)} masks'}: expected one each")
+    return compute.parallel_map(
+        lambda index: train(modules[index], x, y, epochs, lr, None if masks is None else masks[index],
+                            order_seed=order_seeds[index], **options), range(len(modules)))

@@ -188,6 +188,36 @@ def test_a_conv_net_repeats_its_bytes_at_one_thread():
 # (docs/architectures.md; the conv-net issue's open point).
 
 
+def test_seeds_trained_together_are_each_their_solo_run_bit_for_bit():
+    """Three seeds over two workers against each alone on one worker: tiles of one model stay
+    in one thread (compute.spread) there, spread over both here."""
+    from prunelab import compute
+    x, y = images((1, 16, 16), 3)
+    seeds = [0, 1, 2]
+    masks = [random_masks(built("lenet5", (1, 16, 16), 3, seed=s), ["conv2.weight", "fc1.weight"], seed=s)
+             for s in seeds]
+    try:
+        compute.set_workers(1)
+        alone = [autograd_fit.train(built("lenet5", (1, 16, 16), 3, seed=s), x, y, 1, 0.01, masks[s],
+                                    batch_size=16, order_seed=s) for s in seeds]
+        compute.set_workers(2)
+        together = autograd_fit.train_seeds([built("lenet5", (1, 16, 16), 3, seed=s) for s in seeds], x, y, 1, 0.01,
+                                            seeds, masks, batch_size=16)
+    finally:
+        compute.set_workers(compute.workers_from_environment())
+    assert len(together) == 3 and together[0].weights["fc1.weight"].shape == (500, 50)
+    for mine, solo in zip(together, alone):
+        assert mine.steps == solo.steps
+        assert all(torch.equal(value, solo.weights[key]) for key, value in mine.weights.items())
+    assert not torch.equal(together[0].weights["fc1.weight"], together[1].weights["fc1.weight"])
+
+
+def test_seeds_need_one_order_seed_and_one_mask_set_each():
+    x, y = images((1, 16, 16), 2)
+    with pytest.raises(ValueError, match="^2 modules, 1 order seeds: expected one each$"):
+        autograd_fit.train_seeds([built("lenet5", (1, 16, 16), 2)] * 2, x, y, 1, 0.01, [0])
+
+
 def test_masks_for_names_the_module_lacks_are_refused():
     x, y = tabular()
     with pytest.raises(ValueError, match="conv1.weight"):

@@ -1,0 +1,92 @@
+"""Stacks of any architecture's models: prunelab/stacks.py's layout (parameter name -> tensor
+with one leading row per model) for the nets of prunelab/architectures, built, trained and
+evaluated through prunelab.pinned_layers' modules (prunelab/autograd_fit.py), so that every
+model's bytes are what it gets alone, on any worker count.
+
+The MLP keeps its own fast path (prunelab/stacks.py, prunelab/fit.py); this is the path of
+every other architecture. A stack's template is a module of the architecture: its structure
+(the layers, the shapes) is read from it, its parameter values are never used.
+"""
+import threading
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from prunelab import autograd_fit, compute, stacks
+from prunelab.architectures import Architecture
+from prunelab.pinned_layers import pinned
+
+Stack = stacks.Stack
+
+
+def init(architecture: Architecture, seeds: Sequence[int], input_shape: tuple, classes: int,
+         **options) -> tuple[nn.Module, Stack]:
+    """A template module and the stack of each torch seed's initial parameters: seed s's are
+    torch.manual_seed(s) and then the build, as a solo run (or the plain torch module) gets them."""
+    states = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        module = architecture.build(input_shape, classes, **options)
+        states.append({key: value.detach().clone() for key, value in module.named_parameters()})
+    return module, stacks.stack(states)
+
+
+def size(weights: Stack) -> int:
+    return len(next(iter(weights.values())))
+
+
+def train(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
+          masks: Stack | None = None, order_seeds: Sequence[int] = (), **options) -> Stack:
+    """Every model of the stack trained by autograd_fit.train from its own row, with its order
+    seed (and its row of masks), spread over the workers one model each (train_seeds): a stack
+    of the trained parameters. options: autograd_fit.train's others, shared by every model."""
+    count = size(weights)
+    modules = []
+    for index in range(count):
+        module = pinned(template)
+        with torch.no_grad():
+            for name, value in module.named_parameters():
+                value.copy_(weights[name][index])
+        modules.append(module)
+    rows = None if masks is None else [stacks.unstack(masks, index) for index in range(count)]
+    trained = autograd_fit.train_seeds(modules, x, y, epochs, lr, list(order_seeds), rows, **options)
+    return stacks.stack([result.weights for result in trained])
+
+
+@torch.no_grad()
+def evaluate(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracies, losses: BCE or cross-entropy) of every model, float64 numpy arrays, as
+    stacks.evaluate gives them: per model and chunk of stacks.SAMPLES samples (spread over the
+    workers), counts and float64 loss sums added in a fixed order, so no worker count moves a bit."""
+    count = size(weights)
+    # One module per thread: functional_call swaps a module's parameters while it runs, so two
+    # threads sharing one would each compute with some of the other's.
+    modules = {}
+    tasks = [(model, first) for model in range(count) for first in range(0, len(x), stacks.SAMPLES)]
+    def task(bounds):
+        model, first = bounds
+        inputs, target = x[first:first + stacks.SAMPLES], y[first:first + stacks.SAMPLES]
+        state = {name: value[model] for name, value in weights.items()}
+        thread = threading.get_ident()
+        if thread not in modules:
+            modules[thread] = pinned(template)
+        outputs = functional_call(modules[thread], state, (inputs,))
+        if outputs.shape[-1] == 1:
+            correct = ((outputs > 0.5).float() == target).sum()
+            loss = nn.functional.binary_cross_entropy(outputs, target, reduction="none").double().sum()
+        else:
+            labels = target.reshape(-1).long()
+            correct = (outputs.argmax(dim=1) == labels).sum()
+            loss = nn.functional.cross_entropy(outputs, labels, reduction="none").double().sum()
+        return int(correct), loss.item()
+
+    correct = np.zeros(count, dtype=np.int64)
+    loss = np.zeros(count, dtype=np.float64)
+    for (model, _), (counts, sums) in zip(tasks, compute.parallel_map(task, tasks)):
+        correct[model] += counts
+        loss[model] += sums
+    # Count, then divide in float64, as stacks.evaluate does.
+    return correct / len(y), loss / len(y)
