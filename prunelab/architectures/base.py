@@ -67,19 +67,19 @@ def weight_counts(module: nn.Module) -> dict[str, tuple[int, int]]:
                          module.get_submodule(layer.name).bias.numel()) for layer in layers(module)}
 
 
-def multiply_adds(module: nn.Module, input_shape: tuple) -> dict[str, int]:
+def multiply_adds(module: nn.Module, input_shape: tuple, masks: dict | None = None) -> dict[str, int]:
     """Multiply-adds of one sample per prunable layer: a conv out_h * out_w * k_h * k_w * c_in
-    (per group) per output channel, times c_out; a linear in * out. Biases not counted."""
+    (per group) per output channel, times c_out; a linear in * out. Biases not counted. With
+    masks (NAME.weight -> 0/1 tensor; layers without one dense), each weight kept costs its
+    layer's output positions (out_h * out_w; 1 for a linear layer) and a removed one nothing,
+    what a sparse kernel that skips zeros computes."""
     found, counted, hooks = layers(module), {}, []
 
     def count(name):
         def hook(part, inputs, output):
-            if isinstance(part, nn.Conv2d):
-                k_h, k_w = part.kernel_size
-                counted[name] = output.shape[2] * output.shape[3] * k_h * k_w * (part.in_channels // part.groups) \
-                    * part.out_channels
-            else:
-                counted[name] = part.in_features * part.out_features
+            positions = output.shape[2] * output.shape[3] if isinstance(part, nn.Conv2d) else 1
+            mask = (masks or {}).get(f"{name}.weight")
+            counted[name] = positions * (int(torch.count_nonzero(mask)) if mask is not None else part.weight.numel())
         return hook
     for layer in found:
         hooks.append(module.get_submodule(layer.name).register_forward_hook(count(layer.name)))

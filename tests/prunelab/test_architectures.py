@@ -171,6 +171,34 @@ def test_lenet5_multiply_adds_on_mnist():
         "fc2": 500 * 10}                      # 5,000; total 2,293,000
 
 
+def test_masked_multiply_adds_count_each_kept_weight_at_every_output_position():
+    arch = ARCHITECTURES["lenet5"]
+    net = arch.build((1, 28, 28), 10)
+    masks = {"conv2.weight": torch.ones(50, 20, 5, 5), "fc1.weight": torch.ones(500, 800)}
+    masks["conv2.weight"].view(-1)[torch.arange(0, 1000, 100)] = 0   # 10 kernel weights
+    masks["fc1.weight"].view(-1)[torch.arange(0, 100_000, 1000)] = 0  # 100 weights
+    assert arch.multiply_adds(net, (1, 28, 28), masks) == {
+        "conv1": 24 * 24 * 500, "conv2": 8 * 8 * (25_000 - 10), "fc1": 400_000 - 100, "fc2": 5_000}
+
+
+def test_filters_removed_cost_what_the_shrunk_net_costs_dense():
+    """A removed filter's masks (its kernel and the next layer's input channel) against the
+    smaller dense net that shrink builds: the same multiply-adds, layer by layer."""
+    arch = ARCHITECTURES["conv2"]
+    torch.manual_seed(0)
+    net = arch.build((1, 8, 8), 3)
+    state = net.state_dict()
+    keep = {"conv1": torch.arange(64) % 5 != 0, "fc1": torch.arange(256) % 3 != 0}
+    masks = {key: torch.ones_like(value) for key, value in state.items()}
+    for group in arch.units(net):
+        if group.layer in keep:
+            masks = group.keep(masks, keep[group.layer])
+    small, _ = shrink(net, state, keep)
+    masked = arch.multiply_adds(net, (1, 8, 8), masks)
+    assert masked == arch.multiply_adds(small, (1, 8, 8))
+    assert masked["conv1"] < arch.multiply_adds(net, (1, 8, 8))["conv1"]
+
+
 def test_conv2_multiply_adds_on_cifar():
     arch = ARCHITECTURES["conv2"]
     macs = arch.multiply_adds(arch.build((3, 32, 32), 10), (3, 32, 32))
