@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from prunelab import autograd_fit, compute, stacks
+from prunelab import autograd_fit, compute, fit, stacks
 from prunelab.architectures import Architecture
 from prunelab.pinned_layers import pinned
 
@@ -90,3 +90,30 @@ def evaluate(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tens
         loss[model] += sums
     # Count, then divide in float64, as stacks.evaluate does.
     return correct / len(y), loss / len(y)
+
+
+def loss_gradient(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tensor, batch_size: int = 0,
+                  order_seeds: Sequence[int] | None = None) -> Stack:
+    """The gradient of each model's mean training loss at its weights, by autograd through its
+    pinned module: full batch, or with a batch size the mean over one epoch's minibatches in the
+    model's own order (epoch 0's, which training never uses), as prunelab.sweep_setup's
+    loss_gradient gives the MLP's. For the gradient scores. One model per worker."""
+    seeds = list(order_seeds) if order_seeds is not None else [0] * size(weights)
+    modules = {}
+
+    def one(model):
+        thread = threading.get_ident()
+        if thread not in modules:
+            modules[thread] = pinned(template)
+        leaves = {name: value[model].clone().requires_grad_() for name, value in weights.items()}
+        total = {name: torch.zeros_like(value) for name, value in leaves.items()}
+        parts = fit.batches(len(x), batch_size, [seeds[model]], 0)
+        for rows in parts:
+            inputs, target = (x, y) if rows is None else (x[rows[0]], y[rows[0]])
+            outputs = functional_call(modules[thread], leaves, (inputs,))
+            grads = torch.autograd.grad(autograd_fit.loss(outputs, target), list(leaves.values()))
+            for name, grad in zip(leaves, grads):
+                total[name] += grad
+        return {name: value / len(parts) for name, value in total.items()}
+
+    return stacks.stack(compute.parallel_map(one, range(size(weights))))

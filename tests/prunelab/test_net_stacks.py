@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from prunelab import autograd_fit, compute, net_stacks, stacks
+from prunelab.sweep_setup import loss_gradient
 from prunelab.architectures import ARCHITECTURES
 
 SHAPE, CLASSES = (1, 16, 16), 3
@@ -87,3 +88,38 @@ def test_a_stack_trains_each_model_as_it_trains_alone(workers):
         assert all(torch.equal(trained[key][row], value) for key, value in solo.weights.items())
     assert torch.all(trained["fc1.weight"][masks["fc1.weight"] == 0] == 0)
     assert not torch.equal(trained["fc1.weight"], weights["fc1.weight"] * masks["fc1.weight"])
+
+
+@pytest.mark.parametrize("batch_size", [0, 64])
+def test_the_mlps_loss_gradient_is_sweep_setups_to_rounding(batch_size):
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(300, 12, generator=generator)
+    y = torch.randint(0, 3, (300, 1), generator=generator).float()
+    template, weights = net_stacks.init(ARCHITECTURES["mlp"], [0, 1], (12,), 3, hidden_sizes=(16,))
+    got = net_stacks.loss_gradient(template, weights, x, y, batch_size, [0, 1])
+    expected = loss_gradient(weights, x, y, batch_size, [0, 1])
+    for key, value in got.items():
+        assert torch.allclose(value, expected[key], rtol=1e-4, atol=1e-7), key
+    assert not torch.allclose(got["fc1.weight"][0], got["fc1.weight"][1])
+
+
+def test_a_conv_nets_loss_gradient_is_autograd_through_the_plain_module(workers):
+    """Against torch.nn's own: the plain module, its own convolutions, loss.backward() per
+    minibatch of epoch 0 in the model's order, the mean; and the same bytes on 1 and 2 workers."""
+    from prunelab import fit
+    x, y = images(samples=64)
+    template, weights = net_stacks.init(ARCHITECTURES["lenet5"], [0, 1], SHAPE, CLASSES)
+    workers(2)
+    got = net_stacks.loss_gradient(template, weights, x, y, 16, [5, 6])
+    workers(1)
+    again = net_stacks.loss_gradient(template, weights, x, y, 16, [5, 6])
+    assert all(torch.equal(value, again[key]) for key, value in got.items())
+    for row, seed in enumerate([5, 6]):
+        plain = ARCHITECTURES["lenet5"].build(SHAPE, CLASSES)
+        plain.load_state_dict(stacks.unstack(weights, row))
+        parts = fit.batches(64, 16, [seed], 0)
+        for rows in parts:
+            nn.functional.cross_entropy(plain(x[rows[0]]), y[rows[0]].view(-1).long()).backward()
+        for name, value in plain.named_parameters():
+            expected = value.grad / len(parts)
+            assert torch.allclose(got[name][row], expected, rtol=1e-4, atol=1e-6 * expected.abs().max().item()), name
