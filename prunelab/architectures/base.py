@@ -124,12 +124,13 @@ def shrink(module: nn.Module, state: dict, keep: dict) -> tuple[nn.Module, dict]
 class Architecture:
     make: Callable[..., nn.Module]  # make(input_shape, outputs, **options) -> module
     about: str
-    image: bool                     # takes (channels, height, width); else (features,)
+    image: bool | None              # takes (channels, height, width); False: (features,); None: any shape
     options: dict = field(default_factory=dict)  # name -> Option (prunelab.data's), in the order shown
+    outputs: Callable[[int], int] = outputs_for  # the outputs it has for a number of classes
 
     def build(self, input_shape: tuple, classes: int, **options) -> nn.Module:
         """The module for inputs of `input_shape` (one sample's) and `classes` classes."""
-        if len(input_shape) != (3 if self.image else 1):
+        if self.image is not None and len(input_shape) != (3 if self.image else 1):
             raise ValueError(f"input shape {tuple(input_shape)}: expected "
                              f"{'(channels, height, width)' if self.image else '(features,)'}")
         unknown = set(options) - set(self.options)
@@ -139,7 +140,7 @@ class Architecture:
         for name, value in values.items():
             if not self.options[name].valid(value):
                 raise ValueError(f"{name} = {value!r}: expected {self.options[name].expected}")
-        return self.make(tuple(input_shape), outputs_for(classes), **values)
+        return self.make(tuple(input_shape), self.outputs(classes), **values)
 
     layers, units, weight_counts, multiply_adds = (staticmethod(layers), staticmethod(units),
                                                    staticmethod(weight_counts), staticmethod(multiply_adds))
