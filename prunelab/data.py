@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from prunelab import InputError
-from prunelab.idx import from_idx
+from prunelab.idx import from_idx, image_size
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Source:
     rules: tuple = ()                # checks across its options: each maps the values to an error message or None
     named_by: str = ""               # the option that names its input (a file), for error messages
     presplit: bool = False           # its own train/test split: load returns (x_train, x_test, y_train, y_test)
+    image: Callable[[dict], tuple] = None  # images: (channels, height, width) of a sample, from its options
 
     def label(self, name: str, values: dict) -> str:
         """How errors name this source's data: its file, or `data.source NAME`."""
@@ -241,13 +242,28 @@ SOURCES = {
                                   synthetic=True, rules=(_classes_fit_informative_features, _split_sizes_nonempty),
                                   shape=lambda v: (v["n_samples"], v["n_features"], v["n_classes"])),
     "breast_cancer": Source(_bundled("breast_cancer"), "bundled with scikit-learn, 569 x 30, 2 classes"),
-    "digits": Source(_bundled("digits"), "bundled with scikit-learn, 1797 x 64, 10 classes"),
+    "digits": Source(_bundled("digits"), "bundled with scikit-learn, 1797 x 64, 10 classes",
+                     image=lambda values: (1, 8, 8)),
     "wine": Source(_bundled("wine"), "bundled with scikit-learn, 178 x 13, 3 classes"),
     "iris": Source(_bundled("iris"), "bundled with scikit-learn, 150 x 4, 3 classes"),
     "csv": Source(from_csv, "a CSV file of yours under datasets/", _CSV_OPTIONS, named_by="path"),
     "idx": Source(from_idx, "IDX images of yours under datasets/, MNIST or Fashion-MNIST: their own split, pixels / 255",
-                  _IDX_OPTIONS, named_by="path", presplit=True),
+                  _IDX_OPTIONS, named_by="path", presplit=True,
+                  image=lambda values: (1, *image_size(values["path"]))),
 }
+
+
+def sample_shape(source: str, values: dict, features: int) -> tuple:
+    """One sample's shape: (channels, height, width) for an image source, whose rows hold its
+    pixels channel-major, row by row (as torch reshapes them), else (features,)."""
+    record = SOURCES[source]
+    if record.image is None:
+        return (features,)
+    shape = tuple(record.image(values))
+    if math.prod(shape) != features:
+        raise InputError(f"{record.label(source, values)}: images of {shape} = {math.prod(shape)} pixels; "
+                         f"expected {features}, the features of its rows")
+    return shape
 
 
 def load(source: str, values: dict) -> tuple:

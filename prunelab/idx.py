@@ -80,6 +80,14 @@ def read_images(path: str) -> np.ndarray:
     return out
 
 
+def image_size(folder: str | os.PathLike) -> tuple[int, int]:
+    """(rows, columns) of the training images of an IDX folder, from the header alone."""
+    path = find(folder, FILES["train"][0])
+    with _open(path) as handle:
+        _, rows, columns = _header(handle, path, IMAGES, 3)
+    return rows, columns
+
+
 def read_labels(path: str) -> np.ndarray:
     with _open(path) as handle:
         (count,) = _header(handle, path, LABELS, 1)

@@ -1,4 +1,6 @@
 """prunelab/data.py: each source's arrays, the CSV reader, the split and its standardization."""
+import re
+
 import numpy as np
 import pytest
 from sklearn import datasets
@@ -169,3 +171,18 @@ def test_label_order_is_total_whatever_order_the_labels_come_in(tmp_path):
         path.write_text("a,label\n" + body)
         labels = [row.split(",")[1] for row in body.split()]
         assert from_csv(0, path, "label")[1].tolist() == [order.index(label) - 2 for label in labels]
+
+
+def test_a_sample_keeps_its_image_shape_and_tabular_rows_stay_flat(tmp_path):
+    from sklearn.datasets import load_digits
+
+    from prunelab.data import load, sample_shape
+    from tests.idx_files import write_set
+    assert sample_shape("make_classification", {"n_features": 9}, 9) == (9,)
+    assert sample_shape("digits", {}, 64) == (1, 8, 8)
+    x, _ = load("digits", {"random_state": 0})
+    assert np.array_equal(x.reshape(-1, *sample_shape("digits", {}, 64))[:, 0], load_digits().images)
+    write_set(tmp_path, rows=3, columns=2)
+    assert sample_shape("idx", {"path": str(tmp_path)}, 6) == (1, 3, 2)
+    with pytest.raises(InputError, match=rf"^{re.escape(str(tmp_path))}: images of \(1, 3, 2\) = 6 pixels; expected 7,"):
+        sample_shape("idx", {"path": str(tmp_path)}, 7)
