@@ -218,6 +218,18 @@ def test_seeds_need_one_order_seed_and_one_mask_set_each():
         autograd_fit.train_seeds([built("lenet5", (1, 16, 16), 2)] * 2, x, y, 1, 0.01, [0])
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine; the cuda path is checked where one is")
+def test_a_conv_net_trains_on_cuda_as_on_the_cpu_to_float_rounding():
+    """cuda: the pinned layers' products are torch.matmul there (prunelab.compute.product)."""
+    x, y = images((1, 16, 16), 3)
+    cpu = autograd_fit.train(built("lenet5", (1, 16, 16), 3), x, y, 2, 0.001, batch_size=16, order_seed=1)
+    gpu = autograd_fit.train(built("lenet5", (1, 16, 16), 3), x, y, 2, 0.001, batch_size=16, order_seed=1,
+                             device="cuda")
+    apart = torch.cat([(value - gpu.weights[key]).abs().reshape(-1) for key, value in cpu.weights.items()])
+    assert gpu.weights["fc1.weight"].device.type == "cpu"
+    assert apart.max() <= 2 * 0.001 * cpu.steps and (apart <= 1e-5).float().mean() >= 0.99
+
+
 def test_masks_for_names_the_module_lacks_are_refused():
     x, y = tabular()
     with pytest.raises(ValueError, match="conv1.weight"):
