@@ -12,9 +12,12 @@ from torch import nn
 
 
 def layer_names(state: Mapping[str, torch.Tensor]) -> list[str]:
-    """The Linear layers of a state_dict (or stack), input to output: fc1, fc2, ... (fc10 after fc9)."""
-    names = {key.split(".")[0] for key in state if key.startswith("fc")}
-    return sorted(names, key=lambda name: int(name[2:]))
+    """The prunable layers of a state_dict (or stack, or masks), input to output: each NAME that
+    has a NAME.weight, in the state's own order. torch orders a state_dict by the modules'
+    definition, which is the order prunelab.architectures.layers reads from a built module, so
+    no layer's name is parsed: Net's fc1, fc2, ... (fc10 after fc9), a conv net's conv1, ...,
+    fc1, a user's features.0, head."""
+    return [key.removesuffix(".weight") for key in state if key.endswith(".weight")]
 
 
 class Net(nn.Module):

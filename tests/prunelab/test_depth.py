@@ -96,9 +96,16 @@ def test_global_magnitude_on_four_layers_is_torchs_global_unstructured(amount):
         assert torch.equal(masks[f"{name}.weight"][0], layer.weight_mask), name
 
 
-def test_layer_names_sort_by_number_not_text():
-    state = {f"fc{index}.{kind}": torch.zeros(1) for index in (1, 2, 10, 9) for kind in ("weight", "bias")}
-    assert layer_names(state) == ["fc1", "fc2", "fc9", "fc10"]
+def test_layer_names_are_the_modules_layers_in_order_not_parsed_names():
+    """Net's ten layers: fc10 after fc9 (by definition order; sorted text would put it after
+    fc1); a conv net's and a nested module's: their record's layers, names as torch gives them."""
+    from prunelab.architectures import ARCHITECTURES, layers
+    assert layer_names(Net(3, [2] * 9, 1).state_dict()) == [f"fc{index}" for index in range(1, 11)]
+    lenet = ARCHITECTURES["lenet5"].build((1, 28, 28), 10)
+    assert layer_names(lenet.state_dict()) == [layer.name for layer in layers(lenet)] == ["conv1", "conv2", "fc1", "fc2"]
+    nested = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU()), torch.nn.Flatten(),
+                                 torch.nn.Linear(2, 2))
+    assert layer_names(nested.state_dict()) == ["0.0", "2"]
 
 
 def softmax_data(features=5, samples=150, classes=3):
