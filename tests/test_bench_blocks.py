@@ -109,10 +109,13 @@ RATIOS = {
             (1, 0, ("check-params", "defaults"), ("check-params", "defaults at 8dcb0a4")),
     },
     "bench:conv": {
-        "pinned, 1 worker / plain torch, 1 thread":
-            (0, 0, ("autograd_fit, pinned, 1 worker", MEDIAN), ("plain torch loop, 1 thread", MEDIAN)),
-        "pinned, 2 workers / plain torch, 2 threads":
-            (0, 0, ("autograd_fit, pinned, 2 workers", MEDIAN), ("plain torch loop, 2 threads", MEDIAN)),
+        "plain torch loop, 1 thread / autograd_fit, pinned, 1 worker":
+            (0, 0, ("plain torch loop, 1 thread", MEDIAN), ("autograd_fit, pinned, 1 worker", MEDIAN)),
+        "plain torch loop, 2 threads / autograd_fit, pinned, 2 workers":
+            (0, 0, ("plain torch loop, 2 threads", MEDIAN), ("autograd_fit, pinned, 2 workers", MEDIAN)),
+        "plain torch loop, 3 seeds one by one, 2 threads / autograd_fit, 3 seeds together, 2 workers":
+            (0, 0, ("plain torch loop, 3 seeds one by one, 2 threads", MEDIAN),
+             ("autograd_fit, 3 seeds together, 2 workers", MEDIAN)),
     },
     "bench:csv": {"prunelab from_csv / pandas.read_csv":
                   (0, 0, ("prunelab from_csv", MEDIAN), ("pandas.read_csv", MEDIAN))},
@@ -197,3 +200,17 @@ def test_scale_ratios_follow_from_their_measurements():
     low, high = bounds(rss)
     low_r, high_r = bounds(ratio)
     assert low / (high_t + 3 * high_d) <= high_r and low_r <= high / (low_t + 3 * low_d)
+
+
+def test_conv_rates_against_the_gemm_reference_follow_from_the_medians():
+    """Each row's share of the two-core GEMM rate: seeds x 6 x samples x LeNet-5's multiply-adds
+    a sample (2,293,000, tests/prunelab/test_architectures.py's hand count) / median / reference."""
+    lines = block("bench:conv").splitlines()
+    samples = int(re.search(r"one epoch of ([\d,]+) ", lines[0]).group(1).replace(",", ""))
+    reference = float(re.search(r"two-core GEMM reference ([\d.]+) GFLOP/s", lines[0]).group(1)) * 1e9
+    rows = table(lines)
+    assert len(rows) == 6
+    for name, cells in rows.items():
+        seeds = 3 if "3 seeds" in name else 1
+        expected = seeds * 6 * samples * 2_293_000 / float(cells[MEDIAN]) / reference
+        assert abs(float(cells["of two-core GEMM"]) - expected) <= 0.01 * expected + 0.0005, (name, cells)

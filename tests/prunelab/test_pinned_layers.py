@@ -90,14 +90,15 @@ def digest(tensors):
     return hashlib.sha256(b"".join(t.detach().numpy().tobytes() for t in tensors)).hexdigest()
 
 generator = torch.Generator().manual_seed(3)
-x = torch.randn(64, 1, 28, 28, generator=generator)
-y = torch.randint(0, 10, (64, 1), generator=generator).float()
+x = torch.randn(96, 1, 28, 28, generator=generator)
+y = torch.randint(0, 10, (96, 1), generator=generator).float()
 torch.manual_seed(0)
 net = ARCHITECTURES["lenet5"].build((1, 28, 28), 10)
-trained = autograd_fit.train(net, x, y, 1, 0.001, batch_size=32, order_seed=1)
+# Minibatches of 48: pieces of 32 and 16 samples (pinned_layers.CHUNK), on 2 workers in parallel.
+trained = autograd_fit.train(net, x, y, 1, 0.001, batch_size=48, order_seed=1)
 # The control: torch's own convolutions, one forward and backward of LeNet-5's two.
 convs = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5))
-out = convs(x)
+out = convs(x[:64])
 (out * out).sum().backward()
 print(json.dumps({"pinned": digest(trained.weights.values()),
                   "torch": digest([out, *(part.grad for part in convs.parameters())])}))
