@@ -90,9 +90,7 @@ class Method:
             kept = (rank(values)[None, :] >= removed[:, None]).float()
             if self.unit == "neurons":
                 following = layer_names(state)[layer_names(state).index(layer) + 1]
-                masks[f"{layer}.weight"] *= kept[:, :, None]
-                masks[f"{layer}.bias"] *= kept
-                masks[f"{following}.weight"] *= kept[:, None, :]
+                _keep_units(masks, layer, following, kept)
             else:
                 masks[f"{layer}.weight"] = kept.reshape(len(counts), *state[f"{layer}.weight"].shape)
         return masks
@@ -103,6 +101,18 @@ class Method:
         exact = exact or [False] * len(amounts)
         return self.masks(state, [self.level_counts(state, amount, flag) for amount, flag in zip(amounts, exact)],
                           rng, gradient, max_output_sparsity=max_output_sparsity)
+
+
+def _keep_units(masks: dict, layer: str, following: str, kept: torch.Tensor) -> None:
+    """Masks (levels first) times the units kept (levels x units): a unit is the layer's output
+    channel or neuron with its bias, and the following layer's inputs it feeds: one column (a
+    linear input, a conv's input channel), or after a flatten its h * w columns (channel-major)."""
+    levels, units = kept.shape
+    weight, after = masks[f"{layer}.weight"], masks[f"{following}.weight"]
+    masks[f"{layer}.weight"] = weight * kept.view(levels, units, *[1] * (weight.dim() - 2))
+    masks[f"{layer}.bias"] = masks[f"{layer}.bias"] * kept
+    columns = kept.repeat_interleave(after.shape[2] // units, dim=1)
+    masks[f"{following}.weight"] = after * columns.view(levels, 1, -1, *[1] * (after.dim() - 3))
 
 
 # Streams of the first five are zlib.crc32 of the function names they had (global_random, ...),

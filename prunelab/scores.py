@@ -92,10 +92,24 @@ def erk_densities(shapes: list, density: float) -> list:
         dense |= over
 
 
+def _incoming(weight: torch.Tensor) -> torch.Tensor:
+    """Per unit (output channel or neuron), the sum of squares of its incoming weights."""
+    return weight.square().sum(dim=1) if weight.dim() == 2 else weight.square().reshape(len(weight), -1).sum(dim=1)
+
+
+def _outgoing(weight: torch.Tensor, units: int) -> torch.Tensor:
+    """Per unit of the layer before, the sum of squares of the weights of `weight` (the next
+    layer's) that read it: its input column, its input channel's kernels (a conv), or its
+    h * w columns after a flatten (a conv before a linear layer)."""
+    per_input = weight.square().sum(dim=0)  # over the next layer's outputs
+    return per_input if per_input.shape == (units,) else per_input.reshape(units, -1).sum(dim=1)
+
+
 def neuron_norms(state: dict, rng: Optional[np.random.Generator] = None, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
-    """Per hidden layer, each neuron's L2 norm of its incoming and outgoing weights."""
+    """Per layer but the output, each unit's (a hidden neuron, a conv filter) L2 norm of its
+    incoming and outgoing weights together."""
     names = layer_names(state)
     # numpy's sqrt: torch's is MKL's vector math, whose rounding (and so the ties) follows the CPU.
-    return {layer: torch.from_numpy(np.sqrt((state[f"{layer}.weight"].square().sum(dim=1)
-                                             + state[f"{following}.weight"].square().sum(dim=0)).numpy()))
+    return {layer: torch.from_numpy(np.sqrt((_incoming(state[f"{layer}.weight"]) + _outgoing(
+        state[f"{following}.weight"], len(state[f"{layer}.weight"]))).numpy()))
             for layer, following in zip(names, names[1:])}
