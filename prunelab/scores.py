@@ -53,11 +53,12 @@ def saliency(state: dict, rng: Optional[np.random.Generator], gradient: dict, al
 
 
 def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, alive: Optional[dict] = None) -> dict:
-    """Random weights, each layer kept in proportion to n_in + n_out (RigL's Erdos-Renyi for a
-    linear layer: density ~ (n_in + n_out) / (n_in n_out)), for a pooled ranking.
+    """Random weights, each layer kept in proportion to the sum of its weight's dimensions, n_in +
+    n_out for a linear layer (RigL's Erdos-Renyi: density ~ (n_in + n_out) / (n_in n_out)),
+    c_out + c_in + k_h + k_w for a conv kernel (RigL's ERK-kernel), for a pooled ranking.
 
     The survivor of random rank r (0 first) among its layer's survivors scores
-    (n_in + n_out) / (r + 1). Keeping every score >= t keeps min(survivors, floor((n_in + n_out) / t))
+    sum(shape) / (r + 1). Keeping every score >= t keeps min(survivors, floor(sum(shape) / t))
     of the layer: ERK's densities with its cap at dense, for the one t that the pooled count sets.
     Ranking among the survivors (not among all of the layer's weights) is what makes an update
     of a recomputing regime allocate its new total by ERK again: ranks among all weights would
@@ -65,13 +66,13 @@ def erk(state: dict, rng: np.random.Generator, gradient: Optional[dict] = None, 
     levels and the total is met exactly, which per-layer rounded counts do not promise."""
     scores = {}
     for layer, weight in weights(state).items():
-        n_out, n_in = weight.shape
+        factor = sum(weight.shape)
         # One permutation of all the layer's weights (the same draw whatever survives), then the
         # survivors' places in it: with every weight alive, the permutation itself.
         order = torch.from_numpy(rng.permutation(weight.numel()).astype(np.float64))
         if alive is not None:
             order = rank(torch.where(alive[layer], order, torch.inf)).double()
-        scores[layer] = ((n_in + n_out) / (order + 1)).reshape(weight.shape)
+        scores[layer] = (factor / (order + 1)).reshape(weight.shape)
     return scores
 
 

@@ -11,7 +11,8 @@ from torch import nn
 
 
 def layers(state):
-    return sorted({key.split(".")[0] for key in state}, key=lambda name: int(name[2:]))
+    """The layers with a weight tensor, in the state's order (torch's: input to output)."""
+    return [key[:-len(".weight")] for key in state if key.endswith(".weight")]
 
 
 def flat(tensor):
