@@ -53,16 +53,17 @@ class Method:
             return apportion(total, sizes)
         return {layer: removed_count(amount, size) for layer, size in sizes.items()}
 
-    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float) -> int | dict[str, int]:
+    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float,
+                     conv_rate: Optional[float] = None) -> int | dict[str, int]:
         """Removals after one iterative round from the masks `keep`: `rate` of the survivors
-        (pooled), or of each layer's (the last layer at `output_rate`)."""
+        (pooled), or of each layer's: the last layer at `output_rate`, a conv layer (a 4-d
+        weight) at `conv_rate` (None: `rate`), Frankle & Carbin's per-kind rates."""
         removed = {layer: size - int(self._alive(keep, layer).sum()) for layer, size in self.sizes(state).items()}
         sizes = self.sizes(state)
         if self.pooled:
             return sum(removed.values()) + round(rate * (sum(sizes.values()) - sum(removed.values())))
-        last = layer_names(state)[-1]
-        return {layer: removed[layer] + round((output_rate if layer == last else rate) * (sizes[layer] - removed[layer]))
-                for layer in sizes}
+        rates = layer_rates(state, rate, output_rate, conv_rate)
+        return {layer: removed[layer] + round(rates[layer] * (sizes[layer] - removed[layer])) for layer in sizes}
 
     def _alive(self, keep, layer):
         return (keep[f"{layer}.bias"] if self.unit == "neurons" else keep[f"{layer}.weight"]).reshape(-1) != 0
@@ -101,6 +102,15 @@ class Method:
         exact = exact or [False] * len(amounts)
         return self.masks(state, [self.level_counts(state, amount, flag) for amount, flag in zip(amounts, exact)],
                           rng, gradient, max_output_sparsity=max_output_sparsity)
+
+
+def layer_rates(state: dict, rate: float, output_rate: float, conv_rate: Optional[float] = None) -> dict[str, float]:
+    """Each layer's fraction of its survivors removed per round, by its kind: the output layer
+    (the last) `output_rate`, a conv layer (a 4-d weight) `conv_rate` (None: `rate`), a linear
+    one `rate`."""
+    names = layer_names(state)
+    return {layer: output_rate if layer == names[-1] else
+            conv_rate if conv_rate is not None and state[f"{layer}.weight"].dim() == 4 else rate for layer in names}
 
 
 def _keep_units(masks: dict, layer: str, following: str, kept: torch.Tensor) -> None:

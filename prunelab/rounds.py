@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from prunelab import fit, stacks
-from prunelab.model import layer_names
+from prunelab.pruning import layer_rates
 from prunelab.schedules import geometric_rounds
 from prunelab.sweep_setup import SweepSetup
 
@@ -43,12 +43,11 @@ def schedule(setup: SweepSetup, method: Method) -> list:
     """Remaining counts per group after each round (geometric_rounds on the method's groups)."""
     state = stacks.unstack(setup.trained, 0)
     sizes = method.sizes(state)
-    last = layer_names(state)[-1]
     target = max(max(amounts) for amounts in setup.amounts)
     if method.pooled:
         return geometric_rounds([sum(sizes.values())], [setup.rounds.rate], target)
-    rates = [setup.rounds.output_rate if layer == last else setup.rounds.rate for layer in sizes]
-    return geometric_rounds(list(sizes.values()), rates, target)
+    rates = layer_rates(state, setup.rounds.rate, setup.rounds.output_rate)
+    return geometric_rounds(list(sizes.values()), [rates[layer] for layer in sizes], target)
 
 
 def _interleave(per_round: list) -> dict:

@@ -113,3 +113,20 @@ def test_the_random_methods_remove_the_counts_of_their_definition(trained, name,
             assert sum(removed.values()) == round(amount * sum(sizes(state).values()))
         else:
             assert removed == {layer: round(amount * size) for layer, size in sizes(state).items()}
+
+
+def test_frankle_and_carbins_per_kind_rates_prune_conv_linear_and_output_layers_apart(trained):
+    """Conv layers at 15 % a round (their Conv-6), linear at 20 %, the output at 10 %: each
+    layer's survivors lose their kind's share, the lowest magnitudes first."""
+    state, gradient = trained
+    method = METHODS["layerwise-magnitude"]
+    keep = {key: torch.ones_like(value) for key, value in state.items()}
+    rates = {"conv1": 0.15, "conv2": 0.15, "fc1": 0.2, "fc2": 0.1}
+    for number in (1, 2, 3):
+        alive = {layer: [bool(v) for v in ref.flat(keep[f"{layer}.weight"])] for layer in LAYERS}
+        counts = {layer: values.count(False) + round(rates[layer] * values.count(True)) for layer, values in alive.items()}
+        got = method.round_counts(state, keep, 0.2, 0.1, conv_rate=0.15)
+        assert got == counts
+        keep = {key: value[0] for key, value in method.masks(state, [got], None, None, keep).items()}
+        assert_weight_masks(keep, expected("layerwise-magnitude", state, gradient, counts, alive), f"round {number}")
+    assert int(keep["conv2.weight"].sum()) == 25_000 - 3750 - 3188 - 2709  # 15 % of 25,000, then of the rest
