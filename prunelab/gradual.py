@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from prunelab import stacks
 from prunelab.schedules import cubic
-from prunelab.sweep_setup import SweepSetup, loss_gradient
+from prunelab.sweep_setup import SweepSetup
 
 if TYPE_CHECKING:
     from prunelab.pruning import Method
@@ -36,10 +36,9 @@ def gradual(setup: SweepSetup, method: Method) -> dict:
     def hook(step, params, first):
         models = stacks.size(params)
         gradient = None
+        device = next(iter(params.values())).device
         if method.needs == "gradient":  # at the weights as they are at this step
-            device = params["fc1.weight"].device
-            gradient = loss_gradient(params, setup.x_train.to(device), setup.y_train.to(device), setup.batch_size,
-                                     order[first:first + models])
+            gradient = setup.gradient(params, order[first:first + models])
         out = []
         for offset in range(models):
             index = first + offset
@@ -53,7 +52,7 @@ def gradual(setup: SweepSetup, method: Method) -> dict:
             masks = method.masks(state, counts, rng, own, keep, setup.max_output_sparsity)
             held[index] = {key: value[0] for key, value in masks.items()}
             out.append(held[index])
-        return {key: stacks.stack(out)[key].to(params["fc1.weight"].device) for key in params}
+        return {key: stacks.stack(out)[key].to(device) for key in params}
 
     schedule = type(setup.finetune)(setup.gradual.epochs, setup.finetune.lr)
     return {"gradual": setup.train(start, None, schedule, f"gradual {method.name}", every=setup.gradual.every, hook=hook)}

@@ -7,8 +7,10 @@ The MLP keeps its own fast path (prunelab/stacks.py, prunelab/fit.py); this is t
 every other architecture. A stack's template is a module of the architecture: its structure
 (the layers, the shapes) is read from it, its parameter values are never used.
 """
+from __future__ import annotations
+
 import threading
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -16,8 +18,10 @@ from torch import nn
 from torch.func import functional_call
 
 from prunelab import autograd_fit, compute, fit, stacks
-from prunelab.architectures import Architecture
 from prunelab.pinned_layers import pinned
+
+if TYPE_CHECKING:  # a stage that imports this one for the MLP's path loads no architecture
+    from prunelab.architectures import Architecture
 
 Stack = stacks.Stack
 
@@ -39,21 +43,40 @@ def size(weights: Stack) -> int:
 
 
 def train(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
-          masks: Stack | None = None, order_seeds: Sequence[int] = (), **options) -> Stack:
+          masks: Stack | None = None, order_seeds: Sequence[int] = (), every: int = 0, hook=None,
+          **options) -> Stack:
     """Every model of the stack trained by autograd_fit.train from its own row, with its order
-    seed (and its row of masks), spread over the workers one model each (train_seeds): a stack
-    of the trained parameters. options: autograd_fit.train's others, shared by every model."""
-    count = size(weights)
-    modules = []
-    for index in range(count):
-        module = pinned(template)
-        with torch.no_grad():
-            for name, value in module.named_parameters():
-                value.copy_(weights[name][index])
-        modules.append(module)
-    rows = None if masks is None else [stacks.unstack(masks, index) for index in range(count)]
-    trained = autograd_fit.train_seeds(modules, x, y, epochs, lr, list(order_seeds), rows, **options)
-    return stacks.stack([result.weights for result in trained])
+    seed (and its row of masks), spread over the workers one model each (as train_seeds): a
+    stack of the trained parameters. hook: fit.train's, hook(step, params, first) -> masks or
+    None, called for each model alone (params a stack of that one model, first its index) after
+    every `every`-th step. options: autograd_fit.train's others, shared by every model."""
+    def one(index):
+        return autograd_fit.train(_loaded(template, weights, index), x, y, epochs, lr,
+                                  None if masks is None else stacks.unstack(masks, index), order_seed=order_seeds[index],
+                                  every=every, hook=None if hook is None else _one_model_hook(hook, index),
+                                  **options).weights
+
+    if len(order_seeds) != size(weights):
+        raise ValueError(f"{size(weights)} models, {len(order_seeds)} order seeds: expected one each")
+    return stacks.stack(compute.parallel_map(one, range(size(weights))))
+
+
+def _loaded(template: nn.Module, weights: Stack, index: int) -> nn.Module:
+    """A pinned copy of the template holding model `index` of the stack."""
+    module = pinned(template)
+    with torch.no_grad():
+        for name, value in module.named_parameters():
+            value.copy_(weights[name][index])
+    return module
+
+
+def _one_model_hook(hook, index: int):
+    """fit.train's stack hook as autograd_fit's for model `index`: it sees a stack of that one
+    model (first = index) and its masks, if any, come back as the model's own."""
+    def one(step, weights):
+        masks = hook(step, {key: value[None] for key, value in weights.items()}, index)
+        return None if masks is None else {key: value[0] for key, value in masks.items()}
+    return one
 
 
 @torch.no_grad()

@@ -38,7 +38,7 @@ def lottery_one_shot(setup: SweepSetup, method: Method) -> dict:
     """Frankle & Carbin's one-shot ticket: each level's one-shot mask on the initial weights,
     retrained as train did; control: the same mask on a fresh random initialisation."""
     _, masks = _pruned(setup, method)
-    initial = stacks.init_stack(setup.seeds, *stacks.architecture(setup.trained))
+    initial = setup.initial(setup.seeds)
     result = {}
     for name, start in (("lottery-one-shot", initial), ("lottery-one-shot-reinit", setup.control_init())):
         weights = stacks.apply(stacks.repeat(start, setup.n_levels), masks)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from prunelab import fit, stacks
+from prunelab import stacks
 from prunelab.pruning import layer_rates
 from prunelab.schedules import geometric_rounds
-from prunelab.sweep_setup import SweepSetup
+from prunelab.sweep_setup import SweepSetup, Training
 
 if TYPE_CHECKING:
     from prunelab.pruning import Method
@@ -82,12 +82,10 @@ def lr_rewind(setup: SweepSetup, method: Method) -> dict:
 
 def rewound(setup: SweepSetup) -> dict:
     """The weights tickets rewind to: the initial ones, or after rewind_epoch epochs of train's run."""
-    initial = stacks.init_stack(setup.seeds, *stacks.architecture(setup.trained))
+    initial = setup.initial(setup.seeds)
     if not setup.rounds.rewind_epoch:
         return initial
-    return fit.train(initial, setup.x_train, setup.y_train, setup.rounds.rewind_epoch, setup.retrain.lr,
-                     batch_size=setup.batch_size, order_seeds=setup.seeds, device=setup.device,
-                     description="rewind point")
+    return setup.train(initial, None, Training(setup.rounds.rewind_epoch, setup.retrain.lr), "rewind point")
 
 
 def imp(setup: SweepSetup, method: Method) -> dict:

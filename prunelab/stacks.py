@@ -46,7 +46,8 @@ def unstack(weights: Stack, index: int) -> dict[str, torch.Tensor]:
 
 
 def size(weights: Stack) -> int:
-    return len(weights["fc1.weight"])
+    """The models of a stack (of any architecture's)."""
+    return len(next(iter(weights.values())))
 
 
 def part(weights: Stack, start: int, stop: int) -> Stack:

@@ -4,16 +4,23 @@
 params.yaml, each concern a small record of named fields. Its methods give a method's masks
 for every (seed, level) or for one iterative round, and train a seed-major stack as stage
 train did.
+
+Its models are the MLP's (prunelab.model.Net, trained by prunelab/fit.py's fast path) unless
+`build` is given: a function that builds one fresh module of another architecture (its
+weights from torch's random stream, as prunelab.architectures' records build them). Then
+training, gradients and fresh initialisations go through prunelab/net_stacks.py, one model
+per worker, each as it trains alone; every regime and method reads only these methods.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import torch
 
-from prunelab import fit, stacks
+from prunelab import fit, net_stacks, stacks
 
 if TYPE_CHECKING:
     from prunelab.pruning import Method
@@ -79,6 +86,7 @@ class SweepSetup:
     exact_levels: frozenset = frozenset()  # levels a budget asked for: their totals are met exactly
     rounds: Rounds = Rounds()
     gradual: Gradual = Gradual()
+    build: Optional[Callable[[], "torch.nn.Module"]] = None  # None: the MLP (see above)
     # One-shot masks per method name: one sort serves one-shot, fine-tune and the one-shot ticket.
     one_shot_masks: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -86,10 +94,29 @@ class SweepSetup:
         """The numpy Generator of a random method (or re-initialisation) for one model."""
         return np.random.default_rng([self.random_seed, seed, *stream])
 
+    @cached_property
+    def template(self):
+        """A module of the architecture (its structure; its values are never used)."""
+        return self.build()
+
     def gradient(self, weights: dict, order: Optional[list] = None) -> Optional[dict]:
         """The training loss's gradient at every model of a stack (for the gradient scores)."""
         order = order if order is not None else self.order(weights)
-        return loss_gradient(weights, self.x_train, self.y_train, self.batch_size, order)
+        if self.build is not None:
+            return net_stacks.loss_gradient(self.template, {key: value.cpu() for key, value in weights.items()},
+                                            self.x_train.cpu(), self.y_train.cpu(), self.batch_size, order)
+        device = next(iter(weights.values())).device  # the models' (a GPU's, in gradual's hook)
+        return loss_gradient(weights, self.x_train.to(device), self.y_train.to(device), self.batch_size, order)
+
+    def initial(self, seeds: list) -> dict:
+        """A stack of fresh models, one per torch seed, as stage train initialises them."""
+        if self.build is None:
+            return stacks.init_stack(seeds, *stacks.architecture(self.trained))
+        models = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            models.append({key: value.detach().clone() for key, value in self.build().named_parameters()})
+        return stacks.stack(models)
 
     def masks(self, method: Method, weights: dict, level_indices: Optional[list] = None) -> dict:
         """Masks of every (seed, level) of a stack with one model per seed, seed-major."""
@@ -121,9 +148,14 @@ class SweepSetup:
         return [seed for seed in self.seeds for _ in range(stacks.size(weights) // len(self.seeds))]
 
     def train(self, weights: dict, masks: Optional[dict], schedule: Training, description: str, **hook) -> dict:
-        """Train a seed-major stack with masks held (hook: fit.train's `every` and `hook`)."""
-        return fit.train(weights, self.x_train, self.y_train, schedule.epochs, schedule.lr, masks, self.batch_size,
-                         self.order(weights), device=self.device, description=description, **hook)
+        """Train a seed-major stack with masks held (hook: fit.train's `every` and `hook`,
+        hook(step, params, first) on a stack of models first, first + 1, ...)."""
+        if self.build is None:
+            return fit.train(weights, self.x_train, self.y_train, schedule.epochs, schedule.lr, masks, self.batch_size,
+                             self.order(weights), device=self.device, description=description, **hook)
+        return net_stacks.train(self.template, weights, self.x_train, self.y_train, schedule.epochs, schedule.lr, masks,
+                                order_seeds=self.order(weights), batch_size=self.batch_size, device=self.device,
+                                **hook)
 
     def one_shot(self, method: Method) -> dict:
         if method.name not in self.one_shot_masks:
@@ -133,7 +165,7 @@ class SweepSetup:
     def control_init(self) -> dict:
         """The lottery control's fresh initialisation, one per seed, from its own seeded stream."""
         control_seeds = [int(self.rng(seed, 1).integers(2**62)) for seed in self.seeds]
-        return stacks.init_stack(control_seeds, *stacks.architecture(self.trained))
+        return self.initial(control_seeds)
 
     @property
     def steps_per_epoch(self) -> int:

@@ -196,8 +196,8 @@ def imported_stage_files(module, sections=None):
     code = (f"import sys, {module}; from stages import schema; {load}; "
             "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
     files = sh(ROOT, sys.executable, "-c", code).stdout.split("\n")
-    packages = {ROOT / "stages", ROOT / "prunelab"}
-    return {str(Path(f).relative_to(ROOT)) for f in files if Path(f).parent in packages}
+    packages = (ROOT / "stages", ROOT / "prunelab")  # and their subpackages (prunelab/architectures)
+    return {str(Path(f).relative_to(ROOT)) for f in files if any(Path(f).is_relative_to(top) for top in packages)}
 
 
 @torch.no_grad()
