@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +68,6 @@ def plain_epoch(x, y, threads, seed=0):
         optimizer.step()
 
 
-def seconds(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -91,7 +84,7 @@ def main():
     times = {name: [] for name in runs}
     for _ in range(rounds):
         for name, call in runs.items():
-            times[name].append(seconds(call))
+            times[name].append(record.seconds(call))
     medians = {name: statistics.median(values) for name, values in times.items()}
     two = unpinned(GEMM.format(threads=2))
     flops = 6 * SAMPLES * sum(ARCHITECTURES["lenet5"].multiply_adds(lenet5(), SHAPE).values())

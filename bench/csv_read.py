@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +38,6 @@ def write_csv(path):
     frame.to_csv(path, index=False)
 
 
-def seconds(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -57,9 +50,9 @@ def main():
         assert x.shape == (ROWS, FEATURES) and np.array_equal(x, pd.read_csv(path).drop(columns="label").to_numpy())
         times = {"pandas.read_csv": [], "prunelab from_csv": []}
         for _ in range(rounds):
-            times["pandas.read_csv"].append(seconds(lambda: pd.read_csv(path)))
-            times["prunelab from_csv"].append(seconds(lambda: from_csv(0, path, "label")))
-        times["row-by-row reader, once"] = [seconds(lambda: _read_rows(path, "label"))]
+            times["pandas.read_csv"].append(record.seconds(lambda: pd.read_csv(path)))
+            times["prunelab from_csv"].append(record.seconds(lambda: from_csv(0, path, "label")))
+        times["row-by-row reader, once"] = [record.seconds(lambda: _read_rows(path, "label"))]
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"CSV read, median of {rounds} rounds, {len(os.sched_getaffinity(0))} cores; {size / 1e6:.1f} MB: "
           f"{ROWS:,} rows x {FEATURES} float features (repr, up to 17 digits) + a label column of {len(NAMES)} names; pandas {pd.__version__}")

@@ -5,6 +5,7 @@ params.yaml the run read, which the prose built from a block is checked against 
 import contextlib
 import io
 import sys
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,3 +36,10 @@ def printed(name):
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.txt").write_text(tee.copy.getvalue().strip() + "\n")
     (RESULTS / f"{name}.params.yaml").write_text(params)
+
+
+def seconds(call) -> float:
+    """Wall time of one call, in seconds."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
