@@ -4,7 +4,9 @@ Checking params (stage check-params) needs only the names, and loading torch to 
 cost about 4 s of every cold `dvc repro`. The records themselves are
 `prunelab.pruning.METHODS` and `prunelab.regimes.REGIMES`; tests/prunelab/test_names.py keeps
 these tuples equal to their keys, in order,
-and NEURON_METHODS to the records whose unit is neurons.
+NEURON_METHODS to the records whose unit is neurons, and ARCHITECTURES and IMAGE_ARCHITECTURES
+to prunelab.architectures' records (`module`, the user's own class, is none of them: it takes
+any input shape).
 """
 
 METHODS = ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random", "structured", "lamp",
@@ -13,3 +15,7 @@ METHODS = ("global-magnitude", "layerwise-magnitude", "global-random", "layerwis
 # applies to them, which check-params says before anything runs.
 NEURON_METHODS = ("structured",)
 REGIMES = ("one-shot", "fine-tune", "iterative", "lottery-ticket", "gradual", "lr-rewind", "lottery-one-shot")
+# model.arch: the built-in architectures, then the user's own nn.Module (model.module).
+ARCHITECTURES = ("mlp", "lenet5", "conv2", "conv4", "conv6", "module")
+# Those that take images, (channels, height, width): an error on tabular data at check-params.
+IMAGE_ARCHITECTURES = ("lenet5", "conv2", "conv4", "conv6")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # a stage that imports this one for the MLP's path loads no a
     from prunelab.architectures import Architecture
 
 Stack = stacks.Stack
+FORWARD = 256  # samples per forward pass of a conv net in evaluate (see there)
 
 
 def init(architecture: Architecture, seeds: Sequence[int], input_shape: tuple, classes: int,
@@ -44,17 +45,23 @@ def size(weights: Stack) -> int:
 
 def train(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
           masks: Stack | None = None, order_seeds: Sequence[int] = (), every: int = 0, hook=None,
-          **options) -> Stack:
+          after_epoch=None, **options) -> Stack:
     """Every model of the stack trained by autograd_fit.train from its own row, with its order
     seed (and its row of masks), spread over the workers one model each (as train_seeds): a
     stack of the trained parameters. hook: fit.train's, hook(step, params, first) -> masks or
     None, called for each model alone (params a stack of that one model, first its index) after
-    every `every`-th step. options: autograd_fit.train's others, shared by every model."""
+    every `every`-th step. after_epoch(epoch, params): fit.train's, for the first model only
+    (params a stack of that one model), as stage train records its curve. options:
+    autograd_fit.train's others, shared by every model."""
     def one(index):
+        first = None
+        if after_epoch is not None and index == 0:
+            def first(epoch, params):
+                after_epoch(epoch, {key: value[None] for key, value in params.items()})
         return autograd_fit.train(_loaded(template, weights, index), x, y, epochs, lr,
                                   None if masks is None else stacks.unstack(masks, index), order_seed=order_seeds[index],
                                   every=every, hook=None if hook is None else _one_model_hook(hook, index),
-                                  **options).weights
+                                  after_epoch=first, **options).weights
 
     if len(order_seeds) != size(weights):
         raise ValueError(f"{size(weights)} models, {len(order_seeds)} order seeds: expected one each")
@@ -88,6 +95,7 @@ def evaluate(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tens
     # One module per thread: functional_call swaps a module's parameters while it runs, so two
     # threads sharing one would each compute with some of the other's.
     modules = {}
+    step = FORWARD if any(isinstance(part, nn.Conv2d) for part in template.modules()) else stacks.SAMPLES
     tasks = [(model, first) for model in range(count) for first in range(0, len(x), stacks.SAMPLES)]
     def task(bounds):
         model, first = bounds
@@ -96,7 +104,11 @@ def evaluate(template: nn.Module, weights: Stack, x: torch.Tensor, y: torch.Tens
         thread = threading.get_ident()
         if thread not in modules:
             modules[thread] = pinned(template)
-        outputs = functional_call(modules[thread], state, (inputs,))
+        # A conv net's forward in pieces of FORWARD samples: a whole chunk's activations took
+        # about 0.5 GB per worker for LeNet-5 (a linear layer's products are cut by their size,
+        # so the MLP keeps whole chunks: its bytes stay stacks.evaluate's).
+        outputs = torch.cat([functional_call(modules[thread], state, (inputs[start:start + step],))
+                             for start in range(0, len(inputs), step)])
         if outputs.shape[-1] == 1:
             correct = ((outputs > 0.5).float() == target).sum()
             loss = nn.functional.binary_cross_entropy(outputs, target, reduction="none").double().sum()

@@ -57,10 +57,12 @@ class Training:
 @dataclass(frozen=True)
 class Rounds:
     """Iterative pruning's rounds: each removes `rate` of the survivors (per layer, the output
-    layer at `output_rate`; pooled for global methods); tickets rewind to `rewind_epoch`."""
+    layer at `output_rate`, a conv layer at `conv_rate` (None: `rate`); pooled for global
+    methods); tickets rewind to `rewind_epoch`."""
     rate: float = 0.2
     output_rate: float = 0.1
     rewind_epoch: int = 0
+    conv_rate: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ class SweepSetup:
             models.append({key: value.detach().clone() for key, value in self.build().named_parameters()})
         return stacks.stack(models)
 
+    def evaluate(self, weights: dict, x: torch.Tensor, y: torch.Tensor) -> tuple:
+        """(accuracies, losses) of every model of a stack (x: samples of the architecture's shape)."""
+        if self.build is None:
+            return stacks.evaluate(weights, x, y)
+        return net_stacks.evaluate(self.template, weights, x, y)
+
     def masks(self, method: Method, weights: dict, level_indices: Optional[list] = None) -> dict:
         """Masks of every (seed, level) of a stack with one model per seed, seed-major."""
         gradient = self.gradient(weights) if method.needs == "gradient" else None
@@ -137,7 +145,7 @@ class SweepSetup:
         per_seed = []
         for index, seed in enumerate(self.seeds):
             state, held = stacks.unstack(weights, index), stacks.unstack(keep, index)
-            counts = method.round_counts(state, held, self.rounds.rate, self.rounds.output_rate)
+            counts = method.round_counts(state, held, self.rounds.rate, self.rounds.output_rate, self.rounds.conv_rate)
             per_seed.append(method.masks(state, [counts], self.rng(seed, method.stream, number),
                                          stacks.unstack(gradient, index) if gradient else None, held,
                                          self.max_output_sparsity))

@@ -129,6 +129,19 @@ def load_split(path):
     return x, y
 
 
+def load_sample_shape(path, features):
+    """One sample's shape in a data split: its `shape` array (images: channels, height, width),
+    or (features,) for rows of features."""
+    with np.load(path, allow_pickle=False) as archive:
+        if "shape" not in archive.files:
+            return (features,)
+        shape = tuple(int(size) for size in archive["shape"])
+    if len(shape) != 3 or min(shape) < 1 or np.prod(shape) != features:
+        raise UserError(f"{path}: shape {shape} does not hold {features} features; expected one image's "
+                        f"(channels, height, width); {REBUILD}")
+    return shape
+
+
 def read_json(path, *keys):
     """A JSON object that holds the named keys."""
     expected = f"a JSON object with keys {', '.join(keys)}; {REBUILD}"

@@ -13,7 +13,7 @@ from prunelab.shapes import outputs_for
 from stages import UserError, paths, run
 from stages.artifacts import write_bytes
 from stages.params_file import PARAMS_FILE
-from stages.rules import budget_fits, gradual_fits
+from stages.rules import arch_fits_the_data, budget_fits, gradual_fits
 from stages.schema import read_params, validate
 
 
@@ -31,8 +31,12 @@ def main():
         x_train, x_test, y_train, y_test = load_split(data)
         train_samples, features = len(x_train), x_train.shape[1]
         classes = int(max(y_train.max(), y_test.max())) + 1
-    for message in (gradual_fits(params["prune"], params["train"]["batch_size"], train_samples),
-                    budget_fits(params["prune"], features, params["model"]["hidden_sizes"], outputs_for(classes))):
+    model = params["model"]
+    # The weight counts of another architecture follow from its build (torch): prune-sweep checks its budgets.
+    budget = (budget_fits(params["prune"], features, model["hidden_sizes"], outputs_for(classes))
+              if model["arch"] == "mlp" else None)
+    for message in (arch_fits_the_data(model, data["source"]),
+                    gradual_fits(params["prune"], params["train"]["batch_size"], train_samples), budget):
         if message:
             raise UserError(f"{PARAMS_FILE}: {message}")
     write_bytes(paths.PARAMS_OK, b"params.yaml passed stages/schema.py\n")

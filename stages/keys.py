@@ -49,6 +49,16 @@ def _under_datasets(valid, path):
     return path.startswith(f"{paths.DATASETS_DIR}/") and ".." not in path.split("/") and valid(path)
 
 
+def module_path(value):
+    """model.module: "" (none) or FILE.py:CLASS with the file under the models folder (dvc.yaml's
+    dep), a relative path that does not leave it, and CLASS a Python name."""
+    if value == "":
+        return True
+    path, _, name = value.rpartition(":")
+    return (path.startswith(f"{paths.MODULES_DIR}/") and path.endswith(".py") and ".." not in path.split("/")
+            and "\\" not in path and name.isidentifier())
+
+
 def _option_key(option, takers):
     valid, expected = option.valid, option.expected
     if option.suffix or option.folder:  # a file or folder of the user's: under the folder that dvc.yaml tracks for it

@@ -8,6 +8,7 @@ DVC parses the file without running it.
 
 PARAMS_OK = "data/params.ok"              # check-params' constant output: every stage waits on it
 DATASETS_DIR = "datasets"                 # a CSV source's files (data.path lies under it)
+MODULES_DIR = "models"                    # a user's own nn.Module files (model.module lies under it)
 TRAIN_SPLIT = "data/train.npz"
 TEST_SPLIT = "data/test.npz"
 DATA_METRICS = "metrics/data.json"

@@ -7,11 +7,12 @@ counts are over ALL parameters.
 """
 from pathlib import Path
 
-from prunelab import aggregate, compute, stacks
+from prunelab import aggregate, architectures, compute, stacks
 from prunelab.aggregate import CONTROL_PREFIX
 from prunelab.controls import dense_control, extra_training
 from prunelab.costs import reports
 from prunelab.model import layer_names, serialized
+from prunelab.module_forms import live_units
 from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES
@@ -19,7 +20,7 @@ from prunelab.rounds import RoundRows
 from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
 from stages import UserError, paths, rules, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
-from stages.checkpoints import device_for, load_splits, load_stack
+from stages.checkpoints import device_for, load_models, load_splits, sample_shape
 
 GROUPED_BY = ("method", "regime", "level_by", "level")
 
@@ -78,8 +79,9 @@ def result_rows(setup, method, name, result, levels, thresholds, x_test, y_test)
     """One row per model of a regime's result (a stack of levels, or RoundRows)."""
     rows = []
     weights = result.weights if isinstance(result, RoundRows) else result
-    accuracies, losses = stacks.evaluate(weights, x_test, y_test)
-    for index, cost in enumerate(reports(weights)):
+    accuracies, losses = setup.evaluate(weights, x_test, y_test)
+    costs = reports(weights) if setup.build is None else reports(weights, setup.template, tuple(x_test.shape[1:]))
+    for index, cost in enumerate(costs):
         if isinstance(result, RoundRows):
             model, number = divmod(index, result.count)
             fraction = result.removed[number]
@@ -100,16 +102,17 @@ def main():
     device = device_for(train["device"])
     compute.setup()
     (x_train, y_train), (x_test, y_test) = load_splits()
-    trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
+    models = load_models(paths.MODELS, sample_shape())
+    trained, seeds = models.weights, models.seeds
+    x_train, x_test = models.inputs(x_train), models.inputs(x_test)
     levels = levels_of(prune)
-    _, hidden, outputs = stacks.architecture(trained)
-    message = rules.budget_fits(prune, x_train.shape[1], hidden, outputs)
+    message = budget_message(prune, models)
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
-    setup, thresholds = sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device)
+    setup, thresholds = sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device, models.build)
     rows = [rounded(row) for row in sweep(setup, thresholds, levels, prune["methods"], prune["regimes"],
                                           x_test, y_test, prune["dense_budget"])]
-    dense, _ = stacks.evaluate(trained, x_test, y_test)
+    dense, _ = setup.evaluate(trained, x_test, y_test)
     grouped = GROUPED_BY + (("round",) if "round" in rows[0] else ())
     numeric = [column for column in rows[0] if column not in grouped and column != "seed"]
     table = [rounded(row) for row in aggregate.group_stats(rows, grouped, numeric)]
@@ -123,18 +126,35 @@ def main():
     write_structured(setup, levels, neurons[0] if neurons else None)
 
 
-def sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device):
+def budget_message(prune, models):
+    """What is wrong with the budget levels (or structured pruning of a user's module) for the
+    trained architecture, or None."""
+    neurons = [name for name in prune["methods"] if METHODS[name].unit == "neurons"]
+    if models.arch == "module" and neurons:
+        return (f"prune.methods lists {neurons[0]}, but model.arch is module: prunelab does not know which of your "
+                "module's channels feed which (docs/architectures.md); expected weight methods only")
+    if models.template is None:
+        _, hidden, outputs = stacks.architecture(models.weights)
+        return rules.budget_fits(prune, models.input_shape[0], hidden, outputs)
+    found = architectures.layers(models.template)
+    weights = sum(models.template.get_submodule(layer.name).weight.numel() for layer in found)
+    total = sum(value.numel() for value in models.template.parameters())
+    conv = any(models.template.get_submodule(layer.name).weight.dim() == 4 for layer in found)
+    return rules.net_fits_budgets(prune, models.arch, weights, total - weights, conv)
+
+
+def sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device, build=None):
     """The regimes' setup from the params, and each model's threshold at every level: what the
     sweep (and `python -m latency`, which times its masks) starts from. A gradual schedule with no
     update is an error here, before anything is written."""
     amounts, thresholds = per_seed_levels(trained, levels)
     rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
-                    prune["rewind_epoch"])
+                    prune["rewind_epoch"], prune["iterative_conv_rate"] or None)
     setup = SweepSetup(trained, seeds, amounts, x_train, y_train,
                        finetune=Training(prune["finetune_epochs"], prune["finetune_lr"]),
                        retrain=Training(train["epochs"], train["lr"]), random_seed=prune["seed"],
                        batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
-                       rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]))
+                       rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]), build=build)
     setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
     message = rules.gradual_fits(prune, train["batch_size"], len(x_train))
     if message:
@@ -151,7 +171,11 @@ def write_structured(setup, levels, method):
         # The models of the first torch seed lead the seed-major stack; the masks come from the setup's cache.
         pruned = REGIMES["one-shot"](setup, METHODS[method])["one-shot"]
         for level, (kind, value) in enumerate(levels):
-            small = shrink(stacks.unstack(pruned, level))
+            state = stacks.unstack(pruned, level)
+            if setup.build is None:
+                small = shrink(state)
+            else:
+                small = architectures.shrink(setup.template, state, live_units(setup.template, state))[1]
             name = f"level-{level:02d}.pt"
             write_bytes(f"{paths.STRUCTURED_DIR}/{name}", serialized(small))
             widths = [small[f"{layer}.weight"].shape[0] for layer in layer_names(small)[:-1]]

@@ -1,7 +1,9 @@
 """Checks that span keys: of one section (SECTION_RULES, run by stages/schema.py's
 validate_section), and of params against the data's shape (gradual_fits, budget_fits, run by
 check-params once it knows the data, and by prune-sweep). Each returns an error message or None."""
-from stages import keys
+import os
+
+from stages import keys, paths
 
 
 def keys_fit_the_source(section, given):
@@ -36,6 +38,29 @@ def the_sources_own_rules(section, given):
     return None
 
 
+def module_fits_the_arch(section, given):
+    """model.module names the user's class exactly when model.arch is module."""
+    if section["arch"] == "module" and not section["module"]:
+        return f"model.arch is module but model.module is not set; expected {paths.MODULES_DIR}/FILE.py:CLASS"
+    if section["arch"] != "module" and section["module"]:
+        return (f"model.module is set, but it applies only to model.arch module and model.arch is {section['arch']}; "
+                "expected it removed (\"\") or model.arch module")
+    return None
+
+
+def arch_fits_the_data(model, source):
+    """An image architecture on a source of images only; the user's file there. (The module
+    itself is built, and checked, by train: the first stage that loads torch.)"""
+    arch = model["arch"]
+    path = model["module"].rpartition(":")[0]
+    if arch == "module" and not os.path.isfile(path):
+        return f"model.module = {model['module']!r}: no file {path}; expected a Python file under {paths.MODULES_DIR}/"
+    if arch in keys.registry("names", "IMAGE_ARCHITECTURES") and keys.sources()[source].image is None:
+        return (f"model.arch is {arch}, which takes images (channels x height x width), but data.source {source} "
+                "gives rows of features; expected an image source (digits, idx) or model.arch mlp or module")
+    return None
+
+
 def seeds_fit(section, given):
     last = section["seed"] + section["repeats"] - 1
     if last >= 2**63:
@@ -62,9 +87,24 @@ def gradual_fits(prune, batch_size, train_samples):
 
 def budget_fits(prune, features, hidden_sizes, outputs):
     """An error message when a budget level asks for more than a mask can give, else None: at
-    least one weight stays (biases are never pruned by the weight methods)."""
+    least one weight stays (biases are never pruned by the weight methods). For the MLP
+    features-hidden_sizes-outputs."""
     from prunelab.shapes import weight_count  # here: only the stages that check budgets depend on it
     weights, biases = weight_count([features, *hidden_sizes, outputs])
+    return counts_fit_budgets(prune, weights, biases, f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs}")
+
+
+def net_fits_budgets(prune, arch, weights, biases, conv):
+    """budget_fits for another architecture (its weight and bias counts; conv: whether it has a
+    conv layer). A speedup counts multiply-adds as weights kept, which a conv layer's are not
+    (each weight works at every output position): refused there."""
+    if prune["speedups"] and conv:
+        return (f"prune.speedups is set, but model.arch {arch} has conv layers, whose weights cost their output "
+                "positions each; expected prune.speedups [] (prune.compressions, or amounts, apply)")
+    return counts_fit_budgets(prune, weights, biases, arch)
+
+
+def counts_fit_budgets(prune, weights, biases, label):
     neurons = [name for name in prune["methods"] if name in keys.registry("names", "NEURON_METHODS")]
     if (prune["compressions"] or prune["speedups"]) and neurons:
         return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
@@ -73,13 +113,14 @@ def budget_fits(prune, features, hidden_sizes, outputs):
     for index, value in enumerate(prune["compressions"]):
         if (weights + biases) / value - biases < 1:
             return (f"prune.compressions[{index}] = {value}: expected at most {(weights + biases) / (biases + 1):.6g} "
-                    f"for {features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight and every bias left)")
+                    f"for {label} (one weight and every bias left)")
     for index, value in enumerate(prune["speedups"]):
         if weights / value < 1:
             return (f"prune.speedups[{index}] = {value}: expected at most {weights} for "
-                    f"{features}-{'-'.join(map(str, hidden_sizes))}-{outputs} (one weight left of {weights})")
+                    f"{label} (one weight left of {weights})")
     return None
 
 
 # Rules that span keys of one section: each returns an error message or None.
-SECTION_RULES = {"data": [keys_fit_the_source, split_fits_the_source, the_sources_own_rules], "train": [seeds_fit], "prune": [some_level]}
+SECTION_RULES = {"data": [keys_fit_the_source, split_fits_the_source, the_sources_own_rules],
+                 "model": [module_fits_the_arch], "train": [seeds_fit], "prune": [some_level]}

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from stages import UserError, keys, rules
+from stages import UserError, keys, paths, rules
 from stages.keys import Key, one_of, registry
 from stages.params_file import PARAMS_FILE, parse_params
 
@@ -35,9 +35,16 @@ SCHEMA = {
         # ... and each source's own options: section_keys("data").
     },
     "model": {
+        "arch": Key("mlp", lambda v: v in registry("names", "ARCHITECTURES"),
+                    "a name from ARCHITECTURES in prunelab/names.py", "the network: mlp (model.hidden_sizes), lenet5 "
+                    "(Han et al.'s LeNet-5), conv2, conv4, conv6 (Frankle & Carbin's), or module (model.module); "
+                    "docs/architectures.md", item_expected=one_of("names", "ARCHITECTURES")),
+        "module": Key("", keys.module_path, f"none (\"\"), or {paths.MODULES_DIR}/FILE.py:CLASS",
+                      f"model.arch module: your nn.Module class in a file under {paths.MODULES_DIR}/, built as "
+                      "CLASS(input_shape, classes)", shown='"" (none)'),
         "hidden_sizes": Key([256], lambda v: 1 <= v <= 10**5, "a non-empty list of integers in [1, 10**5]",
-                            "widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
-                            "LeNet-300-100's shape)", shown="[256]", item_type=int,
+                            "mlp: widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
+                            "LeNet-300-100's shape); the other architectures ignore it", shown="[256]", item_type=int,
                             item_expected="an integer in [1, 10**5]", distinct=False),
     },
     "train": {
@@ -94,6 +101,10 @@ SCHEMA = {
         "iterative_output_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (half of prune.iterative_rate) or a number in (0, 1)",
                                      "the output layer's rate per round, for layer-wise methods (Frankle & Carbin: 0.1)",
                                      shown="0 (half of prune.iterative_rate)"),
+        "iterative_conv_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (prune.iterative_rate) or a number in (0, 1)",
+                                   "conv layers' rate per round, for layer-wise methods (Frankle & Carbin: 0.1, "
+                                   "Conv-6 0.15; linear layers take prune.iterative_rate)",
+                                   shown="0 (prune.iterative_rate)"),
         "rewind_epoch": Key(0, lambda v: 0 <= v <= 10**5, "an integer in [0, 10**5]",
                             "lottery-ticket rewinds survivors to their weights after this many epochs of train's run "
                             "(0: the initial weights)"),

@@ -11,6 +11,7 @@ import yaml
 from stages import paths
 from tests.conftest import (ROOT, artifact_files, commit_all, dvc, imported_stage_files, pipeline, repro, set_param,
                             sh)
+from tests.idx_files import write_set
 
 STAGES = ["check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot"]
 AFTER_TRAIN = ["prune-sweep", "sensitivity", "plot"]
@@ -295,3 +296,24 @@ def test_the_default_outputs_are_the_recorded_ones():
     lock = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
     md5s = {out["path"]: out["md5"] for stage in lock.values() for out in stage.get("outs", [])}
     assert {path: md5s[path] for path in DEFAULT_OUTPUTS} == DEFAULT_OUTPUTS
+
+
+def test_a_users_module_runs_by_exp_run_and_editing_its_file_retrains(repo):
+    """`dvc exp run -S model.arch=module`: the README's walkthrough form, on tiny IDX images;
+    dvc.yaml's models/ dependency reruns train when the module's file changes."""
+    write_set(repo / "datasets/tiny", train=32, test=16, classes=4, rows=8, columns=8)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["data"] = {"source": "idx", "path": "datasets/tiny", "random_state": 42, "standardize": False}
+    params["train"].update({"epochs": 1, "repeats": 1, "batch_size": 16})
+    params["prune"].update({"amounts": [0.5], "methods": ["global-magnitude"], "regimes": ["one-shot"]})
+    params["sensitivity"]["amounts"] = [0.5]
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(repo, "tiny images")
+    result = dvc(repo, "exp", "run", "-S", "model.arch=module", "-S", "model.module=models/small_cnn.py:SmallCNN")
+    assert "Running stage 'train'" in result.stdout and "Running stage 'prune-sweep'" in result.stdout
+    header = (repo / paths.PRUNE_SWEEP).read_text().split("\n")[0].split(",")
+    assert {"features.0_sparsity", "features.3_sparsity", "classifier_sparsity"} <= set(header)
+    module = repo / "models/small_cnn.py"
+    module.write_text(module.read_text().replace("nn.Conv2d(8, 16, 3", "nn.Conv2d(8, 16, 3, bias=True"))
+    ran, _ = repro(repo)
+    assert ran[:2] == ["check-params", "train"] and "prune-sweep" in ran

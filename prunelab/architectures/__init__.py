@@ -22,6 +22,7 @@ A new architecture is one file here (a build function and its record) and a line
 its test; docs/architectures.md shows one.
 """
 from prunelab.architectures import frankle_carbin, lenet5, mlp
+from prunelab.architectures import module as user_module
 from prunelab.architectures.base import (Architecture, Layer, Units, dense_head, layers, multiply_adds, shrink,
                                          units, weight_counts)
 
@@ -33,5 +34,18 @@ ARCHITECTURES = {
     "conv6": frankle_carbin.CONV6,
 }
 
-__all__ = ["ARCHITECTURES", "Architecture", "Layer", "Units", "dense_head", "layers", "multiply_adds", "shrink",
+
+
+def named(arch: str, module: str = "") -> Architecture:
+    """The record of a built-in (`arch`), or for arch "module" the class `module` names as
+    "PATH.py:CLASS" (prunelab.architectures.module.from_file)."""
+    if arch == "module":
+        path, _, name = module.rpartition(":")
+        return user_module.from_file(path, name)
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"architecture {arch!r}: expected one of {', '.join(ARCHITECTURES)} or module")
+    return ARCHITECTURES[arch]
+
+
+__all__ = ["ARCHITECTURES", "named", "Architecture", "Layer", "Units", "dense_head", "layers", "multiply_adds", "shrink",
            "units", "weight_counts"]

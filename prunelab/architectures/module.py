@@ -61,9 +61,16 @@ def from_file(path: str | Path, name: str) -> Architecture:
 
 def check(architecture: Architecture, input_shape: tuple, classes: int) -> nn.Module:
     """Build the module once and run one zero sample: it must have a prunable layer and give
-    (1, classes). Returns the module (seeded by the caller, if at all)."""
-    module = architecture.build(tuple(input_shape), classes)
-    where = architecture.about
+    (1, the record's outputs for `classes`). Returns the module (seeded by the caller, if at
+    all). A built-in's refusal of the shape (LeNet-5 on 8x8) is an InputError too."""
+    where = architecture.about.split(":")[0]
+    try:
+        module = architecture.build(tuple(input_shape), classes)
+    except InputError:
+        raise
+    except ValueError as error:
+        raise InputError(f"{where}: {error}") from None
+    outputs = architecture.outputs(classes)
     if not isinstance(module, nn.Module):
         raise InputError(f"{where}: the constructor gave a {type(module).__name__}, not an nn.Module")
     if not layers(module):
@@ -74,8 +81,8 @@ def check(architecture: Architecture, input_shape: tuple, classes: int) -> nn.Mo
     except Exception as error:
         raise InputError(f"{where}: forward on one sample of shape {tuple(input_shape)} failed: "
                          f"{type(error).__name__}: {error}".splitlines()[0]) from None
-    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (1, classes):
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (1, outputs):
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
-        raise InputError(f"{where}: forward on one sample gave {shape}; expected (1, {classes}): one logit per class")
+        raise InputError(f"{where}: forward on one sample gave {shape}; expected (1, {outputs}): one logit per class")
     return module
 

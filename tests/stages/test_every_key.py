@@ -7,8 +7,8 @@ and is skipped otherwise. The files that then differ from the baseline must be e
 outputs of the stages the key is expected to move (at least one file of each), and no other.
 A key whose stage silently ignores it, or that moves a stage it should not, fails here.
 
-Keys of the other data sources (csv, idx) are covered by their own tests, named below and
-checked to exist; `train.device` is covered by the CUDA tests (none here: no GPU).
+Keys of the other data sources (csv, idx) and of conv nets (model.arch, model.module,
+prune.iterative_conv_rate) are covered by their own tests, named below and checked to exist; `train.device` is covered by the CUDA tests (none here: no GPU).
 """
 import ast
 import functools
@@ -84,6 +84,12 @@ ELSEWHERE = {
     "data.limit_train": "tests/stages/test_generate_data.py::test_an_idx_source_keeps_the_sets_own_split",
     "data.limit_test": "tests/prunelab/test_idx.py::test_limits_keep_a_seeded_class_stratified_subset",
     "train.device": "tests/prunelab/test_fit.py::test_cuda_trains_as_the_cpu_does_to_float_rounding",
+    # A conv net needs images (the baseline's rows of features refuse it): tiny IDX images there.
+    "model.arch": "tests/stages/test_conv_pipeline.py::test_lenet5_runs_every_stage_on_images_of_its_shape",
+    "model.module": "tests/stages/test_conv_pipeline.py::"
+                    "test_a_seed_trained_in_a_stack_is_its_solo_run_and_the_conv_rate_moves_only_conv_layers",
+    "prune.iterative_conv_rate": "tests/stages/test_conv_pipeline.py::"
+                                 "test_a_seed_trained_in_a_stack_is_its_solo_run_and_the_conv_rate_moves_only_conv_layers",
 }
 
 
