@@ -15,8 +15,8 @@ from prunelab.regimes import REGIMES
 from prunelab.rounds import RoundRows
 from stages import UserError, paths, run, schema
 from stages.artifacts import REBUILD, read_json, read_rows, write_bytes, write_csv, write_figure, write_json
-from stages.checkpoints import load_splits, load_stack
-from stages.prune_sweep import levels_of, sweep_setup
+from stages.checkpoints import load_models, load_splits, sample_shape
+from stages.prune_sweep import budget_message, levels_of, sweep_setup
 
 import latency as tool
 from latency.figure import deployable_figure, speedup_figure
@@ -103,41 +103,67 @@ def check_fresh(current):
 
 
 def sweep_models(params, methods, regimes):
-    """The first torch seed's models of every regime and method at each of its levels (or
-    rounds), pruned and trained as prune-sweep does it: the regimes run on that seed alone, which
-    gives its models of the whole sweep (every regime is tested stacked = solo)."""
-    prune, train, model = params["prune"], params["train"], params["model"]
+    """(the first torch seed's models of every regime and method at each of its levels (or
+    rounds), pruned and trained as prune-sweep does it, the test split's rows, the checkpoints'
+    Models): the regimes run on that seed alone, which gives its models of the whole sweep
+    (every regime is tested stacked = solo), for any model.arch."""
+    prune, train = params["prune"], params["train"]
     (x_train, y_train), (x_test, _) = load_splits()
-    trained, seeds = load_stack(paths.MODELS, x_test.shape[1])
-    hidden = stacks.architecture(trained)[1]
-    expected_seeds = list(range(train["seed"], train["seed"] + train["repeats"]))
-    if hidden != model["hidden_sizes"] or seeds != expected_seeds:
-        raise UserError(f"{paths.MODELS}: hidden sizes {hidden} and seeds {seeds[0]}..{seeds[-1]} do not fit params.yaml "
-                        f"(model.hidden_sizes {model['hidden_sizes']}, seeds {expected_seeds[0]}..{expected_seeds[-1]}); "
-                        f"{REBUILD}")
+    trained = load_models(paths.MODELS, sample_shape())
+    check_models(trained, params["model"], train)
+    check_methods(trained, prune, methods)
     levels = levels_of(prune)
-    setup, _ = sweep_setup(prune, train, stacks.part(trained, 0, 1), seeds[:1], levels, x_train, y_train, "cpu")
+    setup, _ = sweep_setup(prune, train, stacks.part(trained.weights, 0, 1), trained.seeds[:1], levels,
+                           trained.inputs(x_train), y_train, "cpu", trained.build)
     models = []
     for method in methods:
         for regime in regimes:
             for name, result in REGIMES[regime](setup, METHODS[method]).items():
-                models += regime_models(method, name, result, levels, setup.amounts[0])
-    return models, x_test, seeds[0]
+                models += regime_models(method, name, result, levels, setup.amounts[0], trained)
+    return models, x_test, trained
 
 
-def regime_models(method, regime, result, levels, amounts):
-    """A record per model of one regime's result: its listed levels, or its rounds."""
+def check_models(trained, model, train):
+    """The checkpoints against params.yaml: the MLP's hidden sizes (another net's model.arch) and the seeds."""
+    arch = model.get("arch", "mlp")
+    if trained.template is None and arch == "mlp":
+        hidden = stacks.architecture(trained.weights)[1]
+        fits = hidden == model["hidden_sizes"]
+        found, wanted = f"hidden sizes {hidden}", f"model.hidden_sizes {model['hidden_sizes']}"
+    else:
+        fits, found, wanted = trained.arch == arch, f"architecture {trained.arch}", f"model.arch {arch}"
+    seeds, expected = trained.seeds, list(range(train["seed"], train["seed"] + train["repeats"]))
+    if not fits or seeds != expected:
+        raise UserError(f"{paths.MODELS}: {found} and seeds {seeds[0]}..{seeds[-1]} do not fit params.yaml "
+                        f"({wanted}, seeds {expected[0]}..{expected[-1]}); {REBUILD}")
+
+
+def check_methods(trained, prune, methods):
+    """What prune-sweep refuses for a net other than the MLP: a neuron method on a user's module,
+    budget levels that do not fit the net (the MLP's path checks neither, as it never did)."""
+    if trained.template is None:
+        return
+    neurons = [method for method in methods if METHODS[method].unit == "neurons"]
+    if trained.arch == "module" and neurons:
+        raise UserError(f"method {neurons[0]} (--methods, default prune.methods): model.arch is module, whose "
+                        "channels prunelab cannot tell apart (docs/architectures.md); expected weight methods only")
+    message = budget_message({**prune, "methods": methods}, trained)
+    if message:
+        raise UserError(f"{schema.PARAMS_FILE}: {message}")
+
+
+def regime_models(method, regime, result, levels, amounts, trained):
+    """A record per model of one regime's result: its listed levels, or its rounds, with the
+    sweep's cost columns (hidden_width empty where a user's module has none)."""
     if isinstance(result, RoundRows):
         weights, named = result.weights, [("round", number, fraction) for number, fraction in enumerate(result.removed)]
     else:
         weights, named = result, [(kind, value, amount) for (kind, value), amount in zip(levels, amounts)]
-    models = []
-    for index, (kind, value, amount) in enumerate(named):
-        state = stacks.unstack(weights, index)
-        cost = costs.report(state)
+    models, reports = [], costs.reports(weights, trained.template, trained.input_shape)
+    for index, ((kind, value, amount), cost) in enumerate(zip(named, reports)):
         models.append({"method": method, "regime": regime, "level_by": kind, "level": value, "amount": amount,
-                       "sparsity": cost["sparsity"], "hidden_width": cost["hidden_width"],
-                       "theoretical_speedup": cost["speedup"], "state": state})
+                       "sparsity": cost["sparsity"], "hidden_width": cost.get("hidden_width", ""),
+                       "theoretical_speedup": cost["speedup"], "state": stacks.unstack(weights, index)})
     return models
 
 
@@ -150,12 +176,13 @@ def main(argv=None):
     regimes = checked_names("regimes", args.regimes, REGIMES)
     batches, counts = checked(args)
     check_fresh(schema.read_params())
-    models, x_test, seed = sweep_models(params, methods, regimes)
+    models, x_test, trained = sweep_models(params, methods, regimes)
     x, batches = batch_inputs(x_test, batches)
-    machine = {**latency.machine(), "seed": seed, "regimes": regimes,
+    forms, deploy = latency.forms_for(trained.template)
+    machine = {**latency.machine(), "seed": trained.seeds[0], "regimes": regimes,
                "command": shlex.join(["python", "-m", "latency", *(sys.argv[1:] if argv is None else argv)])}
-    rows = latency.measure(models, x, batches, counts, repeats=args.repeats, warmup=args.warmup,
-                           min_seconds=args.min_seconds)
+    rows = latency.measure(models, trained.inputs(x), batches, counts, forms, repeats=args.repeats,
+                           warmup=args.warmup, min_seconds=args.min_seconds, deploy=deploy)
     rows = [{column: row[column] for column in COLUMNS} for row in rows]
     crossing = latency.crossovers(rows, ("method", "regime"))
     machine["load_average_after"] = latency.machine()["load_average_1_5_15min"]
@@ -204,7 +231,7 @@ def figures(folder, rows, machine):
 def summarize(folder):
     """The summary and figures of a folder a run wrote (from its CSVs and machine.json), printed
     and rewritten: a change to how they are drawn reaches kept folders without measuring again."""
-    text = ("method", "regime", "level_by", "form")
+    text = ("method", "regime", "level_by", "form", "hidden_width")  # hidden_width: empty for some modules
     rows = read_rows(f"{folder}/latency.csv", [column for column in COLUMNS if column not in text], text=text)
     rows = [{**row, "batch": int(row["batch"]), "threads": int(row["threads"])} for row in rows]
     crossing = read_rows(f"{folder}/crossover.csv", ("batch", "threads"), text=CROSSOVER_TEXT)

@@ -1,7 +1,8 @@
 """Measured and theoretical speedup against sparsity: every measurement (speedup.png: a panel
 per method, regime and thread count, a line per form and batch size), and the one a reader can
 take in at a glance (deployable.png: one thread, a panel per batch size, per method the fastest
-deployable form against the theoretical speedup)."""
+deployable form against the theoretical speedup). The forms drawn are those the rows hold: the
+MLP's four, another architecture's three (no torch-csr)."""
 from matplotlib.figure import Figure
 
 from prunelab.figures import high_level_scale, panels
@@ -26,7 +27,7 @@ def speedup_figure(rows: list[dict], title: str) -> Figure:
             theory = {row["sparsity"]: row["theoretical_speedup"] for row in mine}
             axes.plot(list(theory), list(theory.values()), color="black", linewidth=2.5, alpha=0.35,
                       label="theoretical (dense / nonzero MACs)")
-            for form in FORMS:
+            for form in present_forms(rows):
                 for batch, style in zip(batches, STYLES):
                     line = [row for row in mine if row["form"] == form and row["batch"] == batch]
                     axes.plot([row["sparsity"] for row in line], [row["measured_speedup"] for row in line],
@@ -43,6 +44,19 @@ def speedup_figure(rows: list[dict], title: str) -> Figure:
     grid[0][0].legend(fontsize="x-small", ncol=2)
     figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def present_forms(rows: list[dict]) -> list[str]:
+    """The forms of FORMS that the rows measured, in FORMS's order."""
+    found = {row["form"] for row in rows}
+    return [form for form in FORMS if form in found]
+
+
+def deployable_forms(rows: list[dict]) -> str:
+    """The forms but dense, in words: "CSR (scipy, torch) and shrunk" for the MLP's."""
+    forms = present_forms(rows)
+    csr = [form.removesuffix("-csr") for form in forms if form.endswith("-csr")]
+    return " and ".join(([f"CSR ({', '.join(csr)})"] if csr else []) + (["shrunk"] if "shrunk" in forms else []))
 
 
 def best_forms(rows: list[dict], threads: int = 1) -> list[dict]:
@@ -83,6 +97,6 @@ def deployable_figure(rows: list[dict], title: str) -> Figure:
         axes.grid(True)
     axes_row[0].set_ylabel("speedup over the dense model (log)")
     axes_row[0].legend(fontsize="x-small")
-    figure.suptitle(f"{regime}: per method, the fastest of CSR (scipy, torch) and shrunk at each level, measured (solid) "
+    figure.suptitle(f"{regime}: per method, the fastest of {deployable_forms(rows)} at each level, measured (solid) "
                      f"against theoretical (dashed)\n{title}", fontsize="small")
     return figure

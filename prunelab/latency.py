@@ -6,6 +6,8 @@ the masked dense Net gives (a sigmoid for one output, else logits):
 - scipy-csr: every weight matrix as a scipy.sparse CSR array, activations features x samples;
 - torch-csr: the same through torch.sparse_csr tensors (torch.mm of CSR by dense);
 - shrunk: the narrower dense Net without dead neurons (prunelab.pruning.shrink).
+Another architecture's module (a conv net, a user's) has prunelab/module_forms.py's forms
+(dense, scipy-csr, shrunk: the same names, no torch-csr); forms_for gives either set.
 
 Timing (time_call): warm-up calls, then repeats of a loop long enough for the timer, each
 repeat's time per call, the forms' repeats interleaved; the fastest, the median and the
@@ -16,6 +18,7 @@ the crossover is the lowest sparsity from which a form beats dense at every high
 Timings depend on the machine: they never enter DVC outputs.
 """
 import contextlib
+import functools
 import statistics
 import time
 import warnings
@@ -24,6 +27,8 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from prunelab import module_forms
+from prunelab.architectures import units
 from prunelab.model import Net, layer_names
 from prunelab.progress import progress
 from prunelab.pruning import shrink
@@ -98,6 +103,20 @@ def deployable(state: dict[str, torch.Tensor], form: str) -> Forward:
     return BUILDERS[form]({key: value.detach().float().contiguous() for key, value in state.items()})
 
 
+def forms_for(module: torch.nn.Module | None) -> tuple[tuple[str, ...], Callable[[dict, str], Forward]]:
+    """(the forms, a function (state, form) -> Forward that builds one) of the MLP (module None:
+    FORMS, deployable) or of another architecture's module (module_forms's, without shrunk where
+    its layers do not chain unit to unit, as a user's module may not: nothing to shrink)."""
+    if module is None:
+        return FORMS, deployable
+    try:
+        units(module)
+        forms = module_forms.FORMS
+    except ValueError:
+        forms = tuple(form for form in module_forms.FORMS if form != "shrunk")
+    return forms, functools.partial(module_forms.deployable, module)
+
+
 @contextlib.contextmanager
 def threads(count: int) -> Iterator[None]:
     """torch's intra-op threads (and MKL's, which torch sets with them) for the block; scipy's
@@ -154,17 +173,18 @@ def time_call(function: Forward, x: torch.Tensor, repeats: int = 7, warmup: int 
 
 def measure(models: Iterable[dict], x: torch.Tensor, batches: Iterable[int], thread_counts: Iterable[int],
             forms: Iterable[str] = FORMS, repeats: int = 7, warmup: int = 3,
-            min_seconds: float = 2e-3) -> list[dict]:
+            min_seconds: float = 2e-3, deploy: Callable[[dict, str], Forward] = deployable) -> list[dict]:
     """One row per model x form x batch x thread count. models: dicts with a `state` (a plain
-    masked state_dict) and the columns to carry (method and sparsity at least). A batch is the
-    first `batch` rows of x. Against the dense form, measured side by side (forms must include
+    masked state_dict) and the columns to carry (method and sparsity at least), each form built
+    by deploy(state, form) (another architecture's: forms_for). A batch is the first `batch`
+    samples of x. Against the dense form, measured side by side (forms must include
     it): measured_speedup, its fastest repeat's time over this form's fastest (other processes
     only ever add time, so the fastest repeat is the one they disturbed least: timeit's advice),
     and measured_speedup_median, the median over the repeats of the paired ratios."""
     models, forms = list(models), list(forms)
     if "dense" not in forms:
         raise ValueError(f"forms {forms}: expected dense among them, the reference of measured_speedup")
-    built = [{form: deployable(model["state"], form) for form in forms} for model in models]
+    built = [{form: deploy(model["state"], form) for form in forms} for model in models]
     rows = []
     for count in thread_counts:
         with threads(count):
