@@ -221,3 +221,14 @@ class SeedNet(nn.Module):
 
     def forward(self, x):
         return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
+
+
+@pytest.fixture
+def tiny_images(tmp_path, monkeypatch):
+    """The current directory: models/ (the example module) and datasets/tiny, 16x16 IDX images of
+    4 classes, 48 train and 24 test (the conv net tests' data)."""
+    from tests.idx_files import write_set
+    shutil.copytree(ROOT / "models", tmp_path / "models")
+    write_set(tmp_path / "datasets/tiny", train=48, test=24, classes=4, rows=16, columns=16)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

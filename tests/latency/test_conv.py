@@ -3,7 +3,6 @@ method x level x form (module_forms's dense, scipy-csr, shrunk) x batch, the swe
 and theoretical speedups, every form's outputs the dense form's, and one-line errors for
 checkpoints of another model.arch and for structured pruning of a user's module."""
 import csv
-import shutil
 
 import pytest
 import torch
@@ -13,7 +12,6 @@ from latency.__main__ import COLUMNS, main, sweep_models
 from prunelab import architectures, module_forms
 from stages import UserError, generate_data, paths, prune_sweep, schema, train
 from tests.conftest import ROOT
-from tests.idx_files import write_set
 
 FAST = ["--repeats", "1", "--warmup", "0", "--min-seconds", "0", "--threads", "1"]
 LEVELS = ("0.0", "0.5", "0.9")
@@ -37,12 +35,8 @@ def rows(path):
 
 
 @pytest.fixture
-def images(tmp_path, monkeypatch):
-    """models/ (the example module) and 16x16 IDX images of 4 classes, 48 train and 24 test."""
-    shutil.copytree(ROOT / "models", tmp_path / "models")
-    write_set(tmp_path / "datasets/tiny", train=48, test=24, classes=4, rows=16, columns=16)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def images(tiny_images):
+    return tiny_images
 
 
 def test_lenet5_forms_are_timed_on_the_sweeps_masks_and_give_the_dense_outputs(images):

@@ -3,7 +3,6 @@ through generate-data, train, prune-sweep, sensitivity and plot, on tiny images;
 input a conv net brings, each one line with nothing written."""
 import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,6 @@ from prunelab import architectures
 from stages import generate_data, paths, plot, prune_sweep, sensitivity, train
 from stages.checkpoints import load_models
 from tests.conftest import ENV, ROOT
-from tests.idx_files import write_set
 
 MODULE = "models/small_cnn.py:SmallCNN"
 SWEEP = {"methods": ["global-magnitude", "layerwise-magnitude"], "regimes": ["one-shot", "iterative"],
@@ -34,12 +32,8 @@ def configure(folder, data, model, prune=None, train_values=None):
 
 
 @pytest.fixture
-def images(tmp_path, monkeypatch):
-    """A folder with models/ (the example module) and a tiny IDX set of 16x16 images, 4 classes."""
-    shutil.copytree(ROOT / "models", tmp_path / "models")
-    write_set(tmp_path / "datasets/tiny", train=48, test=24, classes=4, rows=16, columns=16)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def images(tiny_images):
+    return tiny_images
 
 
 IDX = {"source": "idx", "path": "datasets/tiny"}
