@@ -43,7 +43,7 @@ check-results: $(STAMP)
 	PRUNELAB_REGENERATE=1 python -m pytest tests/test_regenerate.py
 
 bench: $(STAMP) system
-	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py && python bench/sparse_latency.py && python bench/real_images.py && python bench/csv_read.py && python bench/conv.py
+	python bench/cold_repro.py && python bench/batched_seeds.py && python bench/pinned_numerics.py && python bench/scale.py && python bench/sparse_latency.py && python bench/real_images.py && python bench/csv_read.py && python bench/conv.py && python bench/conv_memory.py
 
 # Measured inference time of every method and level, dense, sparse and shrunk (python -m
 # latency): machine-dependent, so not a stage; it needs only stage train's outputs. ARGS: e.g.

@@ -65,7 +65,7 @@ def test_the_helpers_catch_a_ratio_that_does_not_follow():
 RESULT_FILES = {"bench": "cold_repro", "bench:front-door": "cold_repro-before", "bench:seeds": "batched_seeds",
                 "bench:pinned": "pinned_numerics", "bench:latency": "sparse_latency", "bench:scale": "scale",
                 "bench:real-images": "real_images", "bench:csv": "csv_read",
-                "bench:conv": "conv"}
+                "bench:conv": "conv", "bench:conv-memory": "conv_memory"}
 
 
 @pytest.mark.parametrize("name", sorted(RESULT_FILES))
@@ -214,3 +214,10 @@ def test_conv_rates_against_the_gemm_reference_follow_from_the_medians():
         seeds = 3 if "3 seeds" in name else 1
         expected = seeds * 6 * samples * 2_293_000 / float(cells[MEDIAN]) / reference
         assert abs(float(cells["of two-core GEMM"]) - expected) <= 0.01 * expected + 0.0005, (name, cells)
+
+
+def test_the_conv_memory_ratios_follow_from_the_peaks():
+    rows = [line.split() for line in block("bench:conv-memory").splitlines()[2:]]
+    assert [row[0] for row in rows] == ["check_params", "generate_data", "train", "prune_sweep", "sensitivity"]
+    for stage, _, peak, ratio in rows:
+        assert follows(ratio, peak, "2000"), stage  # peak MB of the 2 GB (10**9 bytes each) goal
