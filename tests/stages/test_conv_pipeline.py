@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from prunelab import architectures
-from stages import generate_data, paths, plot, prune_sweep, sensitivity, train
+from stages import UserError, generate_data, paths, plot, prune_sweep, sensitivity, train
 from stages.checkpoints import load_models
 from tests.conftest import ENV, ROOT
 
@@ -50,6 +50,8 @@ def test_lenet5_runs_every_stage_on_images_of_its_shape(images):
     train.main()
     models = load_models(paths.MODELS, (1, 16, 16))
     assert models.arch == "lenet5" and models.seeds == [0, 1]
+    with pytest.raises(UserError, match=r"trained on samples of shape \(1, 16, 16\), the data's are \(1, 8, 8\)"):
+        load_models(paths.MODELS, (1, 8, 8))
     # Seed 0's weights before training are the plain LeNet-5's after torch.manual_seed(0).
     torch.manual_seed(0)
     plain = architectures.ARCHITECTURES["lenet5"].build((1, 16, 16), 4)

@@ -8,7 +8,8 @@ import yaml
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
-from stages import generate_data, paths
+from stages import UserError, generate_data, paths
+from stages.artifacts import load_sample_shape
 from tests.conftest import imported_modules
 from tests.idx_files import write_set
 
@@ -62,6 +63,9 @@ def test_a_bundled_source_is_split_and_summarised(workdir, source, features, cla
     assert summary["features"] == features
     assert sum(summary["train"][f"class_{label}"] for label in range(classes)) == summary["train"]["samples"]
     assert ("class_1_fraction" in summary["test"]) == (classes == 2)
+    # Only digits are images (8x8): their splits say so; rows of features hold no shape.
+    with np.load(paths.TRAIN_SPLIT) as train:
+        assert (train["shape"].tolist() if "shape" in train.files else None) == ([1, 8, 8] if source == "digits" else None)
 
 
 def test_a_csv_source_reads_the_file_under_datasets(workdir):
@@ -89,3 +93,8 @@ def test_an_idx_source_keeps_the_sets_own_split(workdir):
         assert train["x"].shape == (30, 6) and np.bincount(train["y"]).tolist() == [10, 10, 10]
     summary = json.loads(Path(paths.DATA_METRICS).read_text())
     assert (summary["features"], summary["train"]["samples"], summary["test"]["samples"]) == (6, 30, 30)
+    # One image's shape from the files' header (3 rows of 2 pixels), in both splits.
+    for split in (paths.TRAIN_SPLIT, paths.TEST_SPLIT):
+        assert load_sample_shape(split, 6) == (1, 3, 2)
+    with pytest.raises(UserError, match=r"shape \(1, 3, 2\) does not hold 7 features"):
+        load_sample_shape(paths.TEST_SPLIT, 7)
