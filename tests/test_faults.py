@@ -16,8 +16,8 @@ import yaml
 
 from stages import paths
 from stages.artifacts import temporary
-from tests.conftest import (BIN, ENV, ROOT, SMALL, artifact_files, commit_all, dvc, fill, mount_tmpfs, repro,
-                            set_param, sh, temporaries, unmount)
+from tests.conftest import (BIN, ENV, ROOT, SMALL, artifact_files, commit_all, dvc, fill, mount_tmpfs, pipeline,
+                            repro, set_param, sh, temporaries, unmount)
 
 STAGES = ["check-params", "generate-data", "train", "prune-sweep", "sensitivity", "plot"]
 CACHED = "is cached - skipping run"
@@ -169,19 +169,20 @@ def test_a_lock_cut_short_by_a_killed_write_comes_back_from_git_and_the_run_cach
     ran, result = repro(repo)                        # ... and the run cache restores the rest
     assert "plot" not in ran and f"Stage 'plot' {CACHED}" in result.stdout + result.stderr
     assert artifact_files(repo) == after
-    # The first 8 KiB, fed to DVC as they are: here the cut falls inside prune-sweep's entry.
+    # The first 8 KiB, fed to DVC as they are: the cut falls inside some stage's entry (which one
+    # follows from the lock's length: train's, since the stages list the architectures' code).
     cut = after["dvc.lock"][:8192]
     (repo / "dvc.lock").write_bytes(cut)
     entries = re.findall(r"^  ([\w-]+):$", cut.decode(), re.MULTILINE)
-    assert entries == ["check-params", "generate-data", "train", "prune-sweep"]
+    stale = sorted(set(pipeline(repo)["stages"]) - set(entries[:-1]))  # the cut entry and those after it
+    assert len(entries) >= 2 and entries[-1] in stale and "check-params" not in stale
     # DVC reads it without an error: the cut entry and the stages after it count as changed ...
     status = dvc(repo, "status", "--json")
-    assert sorted(json.loads(status.stdout)) == ["plot", "prune-sweep", "sensitivity"]
+    assert sorted(json.loads(status.stdout)) == stale
     assert {name: data for name, data in artifact_files(repo).items() if name != "dvc.lock"} == outputs
     # ... and repro reruns none of them: the run cache gives their outputs back, the lock is whole again.
     ran, result = repro(repo)
-    assert ran == [] and all(f"Stage '{stage}' {CACHED}" in result.stdout + result.stderr
-                             for stage in ("prune-sweep", "sensitivity", "plot"))
+    assert ran == [] and all(f"Stage '{stage}' {CACHED}" in result.stdout + result.stderr for stage in stale)
     now = artifact_files(repo)
     assert {name: data for name, data in now.items() if name != "dvc.lock"} == outputs
     assert yaml.safe_load(now["dvc.lock"]) == yaml.safe_load(after["dvc.lock"])  # the same entries, reordered
