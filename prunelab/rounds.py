@@ -46,7 +46,7 @@ def schedule(setup: SweepSetup, method: Method) -> list:
     target = max(max(amounts) for amounts in setup.amounts)
     if method.pooled:
         return geometric_rounds([sum(sizes.values())], [setup.rounds.rate], target)
-    rates = layer_rates(state, setup.rounds.rate, setup.rounds.output_rate)
+    rates = layer_rates(state, setup.rounds.rate, setup.rounds.output_rate, setup.rounds.conv_rate)
     return geometric_rounds(list(sizes.values()), [rates[layer] for layer in sizes], target)
 
 

@@ -99,3 +99,19 @@ def test_regimes_on_a_conv_net_give_the_same_bytes_on_one_worker_and_two(setup):
             compute.set_workers(compute.workers_from_environment())
         found.append([value.numpy().tobytes() for stack in (gradual, rounds) for value in stack.values()])
     assert found[0] == found[1]
+
+
+def test_rounds_at_per_kind_rates_report_the_fraction_their_masks_remove(setup):
+    """Frankle & Carbin's per-kind rates (conv layers at their own rate): each round's reported
+    fraction removed is what its masks removed (the schedule once took the linear rate for conv
+    layers too, so the rows' amounts disagreed with their masks)."""
+    import dataclasses
+    per_kind = dataclasses.replace(setup, rounds=Rounds(0.5, 0.25, conv_rate=0.1))
+    rows = REGIMES["iterative"](per_kind, METHODS["layerwise-magnitude"])["iterative"]
+    assert rows.count >= 3
+    for number, fraction in enumerate(rows.removed):
+        state = stacks.unstack(rows.weights, number)  # the first seed's rounds lead the stack
+        assert zeros(state) == round(fraction * weights(state)), number
+    conv = sum(stacks.unstack(rows.weights, 1)[f"{layer}.weight"].numel() for layer in ("conv1", "conv2"))
+    conv_zeros = sum(int((stacks.unstack(rows.weights, 1)[f"{layer}.weight"] == 0).sum()) for layer in ("conv1", "conv2"))
+    assert abs(conv_zeros / conv - 0.1) < 0.01  # round 1: the conv layers at their own rate
