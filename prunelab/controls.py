@@ -1,30 +1,24 @@
 """The equal-budget dense control: the dense trained model, trained on for the extra epochs a
 regime adds at each level, so that a regime's gain can be told from the extra training's.
 
-The extra training of a result: fine-tune and gradual add their epochs once at every level;
-the rounds of iterative, lr-rewind and IMP add one schedule per round (round r: r of them);
-a one-shot ticket adds one retraining. The control trains with the regime's learning rate and
-a fresh Adam, as the regime does, and one run gives every round's control (training is the
-same whatever its length, so round r's control is that run's weights after r schedules).
+The extra training of a result is its regime record's Control: fine-tune and gradual add their
+epochs once at every level; the rounds of iterative, lr-rewind and IMP add one schedule per
+round (round r: r of them); a one-shot ticket adds one retraining. The control trains with
+the regime's learning rate and a fresh Adam, as the regime does, and one run gives every
+round's control (training is the same whatever its length, so round r's control is that
+run's weights after r schedules).
 """
 from typing import Optional
 
-from prunelab import stacks
+from prunelab import regimes, stacks
 from prunelab.sweep_setup import SweepSetup, Training
 
 
 def extra_training(setup: SweepSetup, name: str) -> Optional[tuple[Training, bool]]:
     """(the schedule one unit of a result's extra training is, whether it adds one per round),
-    or None for a result that adds no training (one-shot)."""
-    per_level = {"fine-tune": setup.finetune, "gradual": Training(setup.gradual.epochs, setup.finetune.lr),
-                 "lottery-one-shot": setup.retrain, "lottery-one-shot-reinit": setup.retrain}
-    per_round = {"iterative": setup.finetune, "lr-rewind": setup.retrain, "lottery-ticket": setup.retrain,
-                 "lottery-reinit": setup.retrain}
-    if name in per_level:
-        return per_level[name], False
-    if name in per_round:
-        return per_round[name], True
-    return None
+    from its regime's record (prunelab/regimes/); None for a result that adds no training."""
+    control = regimes.control(name)
+    return (control.schedule(setup), control.per_round) if control else None
 
 
 def dense_control(setup: SweepSetup, schedule: Training, multiples: list) -> dict:

@@ -19,18 +19,7 @@ import numpy as np
 
 from prunelab import InputError
 from prunelab.idx import from_idx, image_size
-
-
-@dataclass(frozen=True)
-class Option:
-    """A param a source takes (data.NAME in the pipeline's params file)."""
-    default: object                  # its Python type is the option's type; None: the user must set it
-    valid: Callable[[object], bool]  # called with a value of the right type
-    expected: str                    # what `valid` accepts, for errors and the params table
-    meaning: str
-    kind: type = int                 # the type, where there is no default to take it from
-    suffix: str = ""                 # a file the user gives: the name must end so (the pipeline adds where it lies)
-    folder: bool = False             # a folder the user gives (the pipeline adds where it lies)
+from prunelab.options import Option
 
 
 @dataclass(frozen=True)

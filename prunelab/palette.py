@@ -10,8 +10,10 @@ order, each equal-budget control after its regime), whatever order the params li
 from itertools import cycle
 
 from prunelab.aggregate import CONTROL_PREFIX
-from prunelab.names import METHODS, REGIMES
+from prunelab.methods import METHODS as METHOD_RECORDS
+from prunelab.regimes import REGIMES as REGIME_RECORDS
 
+METHODS, REGIMES = tuple(METHOD_RECORDS), tuple(REGIME_RECORDS)
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
 SPLITS = ("train", "test")
 

@@ -1,107 +1,100 @@
-"""Pruning methods: each a record (`Method`) in METHODS, mapping one model's weights and a list
-of levels to one mask per level.
+"""What a pruning method (a record of prunelab/methods.py, in METHODS) does: map one model's
+weights and a list of levels to one mask per level; and the budgets, thresholds and the
+shrunk MLP the sweep needs.
 
-A method is its score (prunelab/scores.py), whether the scores are ranked over all layers
-pooled or within each layer, its unit (weights, or hidden neurons), what it needs (the weights
-alone, or the gradient of the training loss too) and its random stream, a constant of the
-record so that renaming a function never changes a result. A level is a count of removals:
-`round(a * n)` of the pooled weights, or per layer (torch.nn.utils.prune's rounding). One sort
-of the scores gives every level's mask. `masks` have the state's keys, each a 0/1 float tensor
-with a leading level dimension. A new method is one registry line.
+A level is a count of removals: `round(a * n)` of the pooled weights, or per layer
+(torch.nn.utils.prune's rounding). One sort of the scores gives every level's mask. `masks`
+have the state's keys, each a 0/1 float tensor with a leading level dimension.
 
 The output guard (`max_output_sparsity`, LAMP's "Unif+" at 0.8) caps the last layer's removals
 at floor(m * its weights); the removals it refuses come from the other layers, so the level's
 total count is still met.
 """
 import math
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 import torch
 
-from prunelab import scores
+from prunelab import methods, scores
 from prunelab.masks import apportion, guard_layers, pooled_split, rank, removed_count
+from prunelab.methods import Method
 from prunelab.model import layer_names
 
 
-@dataclass(frozen=True)
-class Method:
-    name: str
-    score: Callable          # (state, rng, gradient, alive) -> {layer: scores}, prunelab/scores.py
-    pooled: bool             # ranked over all layers (global) or within each layer
-    stream: int              # its random stream: a constant, never derived from a name
-    unit: str = "weights"    # "weights", or "neurons" (whole hidden neurons, with their bias)
-    needs: str = "weights"   # "weights", or "gradient" (the training loss's, at the weights)
+def group_sizes(method: Method, state: dict) -> dict:
+    """What each group (layer) has to prune: its weights, or its neurons."""
+    if method.unit == "neurons":
+        names = layer_names(state)
+        return {layer: state[f"{layer}.weight"].shape[0] for layer in names[:-1]}
+    return {layer: state[f"{layer}.weight"].numel() for layer in layer_names(state)}
 
-    def sizes(self, state: dict) -> dict:
-        """What each group (layer) has to prune: its weights, or its neurons."""
-        if self.unit == "neurons":
-            names = layer_names(state)
-            return {layer: state[f"{layer}.weight"].shape[0] for layer in names[:-1]}
-        return {layer: state[f"{layer}.weight"].numel() for layer in layer_names(state)}
 
-    def level_counts(self, state: dict, amount: float, exact: bool = False) -> int | dict[str, int]:
-        """Removals at a fraction `amount`: one pooled count, or one per layer. `exact` (a budget's
-        level): per layer too, the total is round(amount * all weights), shared in proportion to
-        the layers' sizes (largest remainders), not each layer's own rounding."""
-        sizes = self.sizes(state)
-        total = removed_count(amount, sum(sizes.values()))
-        if self.pooled:
-            return total
-        if exact:
-            return apportion(total, sizes)
-        return {layer: removed_count(amount, size) for layer, size in sizes.items()}
+def level_counts(method: Method, state: dict, amount: float, exact: bool = False) -> int | dict[str, int]:
+    """Removals at a fraction `amount`: one pooled count, or one per layer. `exact` (a budget's
+    level): per layer too, the total is round(amount * all weights), shared in proportion to
+    the layers' sizes (largest remainders), not each layer's own rounding."""
+    sizes = group_sizes(method, state)
+    total = removed_count(amount, sum(sizes.values()))
+    if method.pooled:
+        return total
+    if exact:
+        return apportion(total, sizes)
+    return {layer: removed_count(amount, size) for layer, size in sizes.items()}
 
-    def round_counts(self, state: dict, keep: dict, rate: float, output_rate: float,
-                     conv_rate: Optional[float] = None) -> int | dict[str, int]:
-        """Removals after one iterative round from the masks `keep`: `rate` of the survivors
-        (pooled), or of each layer's: the last layer at `output_rate`, a conv layer (a 4-d
-        weight) at `conv_rate` (None: `rate`), Frankle & Carbin's per-kind rates."""
-        removed = {layer: size - int(self._alive(keep, layer).sum()) for layer, size in self.sizes(state).items()}
-        sizes = self.sizes(state)
-        if self.pooled:
-            return sum(removed.values()) + round(rate * (sum(sizes.values()) - sum(removed.values())))
-        rates = layer_rates(state, rate, output_rate, conv_rate)
-        return {layer: removed[layer] + round(rates[layer] * (sizes[layer] - removed[layer])) for layer in sizes}
 
-    def _alive(self, keep, layer):
-        return (keep[f"{layer}.bias"] if self.unit == "neurons" else keep[f"{layer}.weight"]).reshape(-1) != 0
+def round_counts(method: Method, state: dict, keep: dict, rate: float, output_rate: float,
+                 conv_rate: Optional[float] = None) -> int | dict[str, int]:
+    """Removals after one iterative round from the masks `keep`: `rate` of the survivors
+    (pooled), or of each layer's: the last layer at `output_rate`, a conv layer (a 4-d
+    weight) at `conv_rate` (None: `rate`), Frankle & Carbin's per-kind rates."""
+    removed = {layer: size - int(_alive(method, keep, layer).sum()) for layer, size in group_sizes(method, state).items()}
+    sizes = group_sizes(method, state)
+    if method.pooled:
+        return sum(removed.values()) + round(rate * (sum(sizes.values()) - sum(removed.values())))
+    rates = layer_rates(state, rate, output_rate, conv_rate)
+    return {layer: removed[layer] + round(rates[layer] * (sizes[layer] - removed[layer])) for layer in sizes}
 
-    def masks(self, state: dict, counts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
-              keep: Optional[dict] = None, max_output_sparsity: float = 1.0) -> dict:
-        """One mask per level from each level's counts (level_counts or round_counts). With
-        `keep`, what it removed stays removed (its scores go below all others)."""
-        alive = {layer: self._alive(keep, layer) for layer in self.sizes(state)} if keep is not None else None
-        flat = {layer: value.reshape(-1) for layer, value in self.score(state, rng, gradient, alive).items()}
-        if keep is not None:
-            flat = {layer: torch.where(alive[layer], value, -math.inf) for layer, value in flat.items()}
-        sizes = self.sizes(state)
-        last = layer_names(state)[-1]
-        cap = math.floor(max_output_sparsity * sizes[last]) if self.unit == "weights" and max_output_sparsity < 1 else None
-        if cap is not None and keep is not None:
-            cap = max(cap, sizes[last] - int(self._alive(keep, last).sum()))
-        if self.pooled:
-            split = pooled_split(flat, counts, cap)
+
+def _alive(method: Method, keep, layer):
+    return (keep[f"{layer}.bias"] if method.unit == "neurons" else keep[f"{layer}.weight"]).reshape(-1) != 0
+
+
+def masks_for(method: Method, state: dict, counts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
+          keep: Optional[dict] = None, max_output_sparsity: float = 1.0) -> dict:
+    """One mask per level from each level's counts (level_counts or round_counts). With
+    `keep`, what it removed stays removed (its scores go below all others)."""
+    alive = {layer: _alive(method, keep, layer) for layer in group_sizes(method, state)} if keep is not None else None
+    flat = {layer: value.reshape(-1) for layer, value in method.score(state, rng, gradient, alive).items()}
+    if keep is not None:
+        flat = {layer: torch.where(alive[layer], value, -math.inf) for layer, value in flat.items()}
+    sizes = group_sizes(method, state)
+    last = layer_names(state)[-1]
+    cap = math.floor(max_output_sparsity * sizes[last]) if method.unit == "weights" and max_output_sparsity < 1 else None
+    if cap is not None and keep is not None:
+        cap = max(cap, sizes[last] - int(_alive(method, keep, last).sum()))
+    if method.pooled:
+        split = pooled_split(flat, counts, cap)
+    else:
+        split = [guard_layers(level, sizes, cap) if cap is not None else level for level in counts]
+    masks = {key: torch.ones(len(counts), *value.shape) for key, value in state.items()}
+    for layer, values in flat.items():
+        removed = torch.tensor([level[layer] for level in split])
+        kept = (rank(values)[None, :] >= removed[:, None]).float()
+        if method.unit == "neurons":
+            following = layer_names(state)[layer_names(state).index(layer) + 1]
+            _keep_units(masks, layer, following, kept)
         else:
-            split = [guard_layers(level, sizes, cap) if cap is not None else level for level in counts]
-        masks = {key: torch.ones(len(counts), *value.shape) for key, value in state.items()}
-        for layer, values in flat.items():
-            removed = torch.tensor([level[layer] for level in split])
-            kept = (rank(values)[None, :] >= removed[:, None]).float()
-            if self.unit == "neurons":
-                following = layer_names(state)[layer_names(state).index(layer) + 1]
-                _keep_units(masks, layer, following, kept)
-            else:
-                masks[f"{layer}.weight"] = kept.reshape(len(counts), *state[f"{layer}.weight"].shape)
-        return masks
+            masks[f"{layer}.weight"] = kept.reshape(len(counts), *state[f"{layer}.weight"].shape)
+    return masks
 
-    def __call__(self, state: dict, amounts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
-                 max_output_sparsity: float = 1.0, exact: Optional[list] = None) -> dict:
-        """One mask per fraction removed in `amounts` (exact: per level, whether it is a budget's)."""
-        exact = exact or [False] * len(amounts)
-        return self.masks(state, [self.level_counts(state, amount, flag) for amount, flag in zip(amounts, exact)],
-                          rng, gradient, max_output_sparsity=max_output_sparsity)
+
+def masks_at_amounts(method: Method, state: dict, amounts: list, rng: Optional[np.random.Generator], gradient: Optional[dict] = None,
+             max_output_sparsity: float = 1.0, exact: Optional[list] = None) -> dict:
+    """One mask per fraction removed in `amounts` (exact: per level, whether it is a budget's)."""
+    exact = exact or [False] * len(amounts)
+    return masks_for(method, state, [level_counts(method, state, amount, flag) for amount, flag in zip(amounts, exact)],
+                      rng, gradient, max_output_sparsity=max_output_sparsity)
 
 
 def layer_rates(state: dict, rate: float, output_rate: float, conv_rate: Optional[float] = None) -> dict[str, float]:
@@ -125,19 +118,7 @@ def _keep_units(masks: dict, layer: str, following: str, kept: torch.Tensor) -> 
     masks[f"{following}.weight"] = after * columns.view(levels, 1, -1, *[1] * (after.dim() - 3))
 
 
-# Streams of the first five are zlib.crc32 of the function names they had (global_random, ...),
-# so their random draws, and every result, stay as they were; the others' are crc32 of theirs.
-METHODS = {method.name: method for method in [
-    Method("global-magnitude", scores.magnitude, pooled=True, stream=3917878936),
-    Method("layerwise-magnitude", scores.magnitude, pooled=False, stream=1578522784),
-    Method("global-random", scores.uniform, pooled=True, stream=4188721029),
-    Method("layerwise-random", scores.uniform, pooled=False, stream=3475204639),
-    Method("structured", scores.neuron_norms, pooled=False, stream=3631038621, unit="neurons"),
-    Method("lamp", scores.lamp, pooled=True, stream=2583122534),
-    Method("global-gradient", scores.saliency, pooled=True, stream=413380315, needs="gradient"),
-    Method("layerwise-gradient", scores.saliency, pooled=False, stream=900836773, needs="gradient"),
-    Method("erk-random", scores.erk, pooled=True, stream=4126413524),
-]}
+METHODS = methods.METHODS  # the records (prunelab/methods.py), here too as before
 global_magnitude, layerwise_magnitude, global_random, layerwise_random, structured = (
     METHODS[name] for name in ("global-magnitude", "layerwise-magnitude", "global-random", "layerwise-random",
                                "structured"))

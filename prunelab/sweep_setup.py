@@ -79,15 +79,15 @@ class SweepSetup:
     amounts: list            # per seed, the fraction removed at each level
     x_train: torch.Tensor
     y_train: torch.Tensor
-    finetune: Training       # prune.finetune_epochs, prune.finetune_lr
+    finetune: Training       # prune.finetune_epochs, prune.finetune_lr (prunelab/regimes/fine_tune.py)
     retrain: Training        # train.epochs, train.lr: training as stage train did
     random_seed: int         # prune.seed
     batch_size: int = 0      # 0: full batch
     device: str = "cpu"
     max_output_sparsity: float = 1.0
     exact_levels: frozenset = frozenset()  # levels a budget asked for: their totals are met exactly
-    rounds: Rounds = Rounds()
-    gradual: Gradual = Gradual()
+    rounds: Rounds = Rounds()      # prunelab/regimes/iterative.py's options
+    gradual: Gradual = Gradual()   # prunelab/regimes/gradual.py's
     build: Optional[Callable[[], "torch.nn.Module"]] = None  # None: the MLP (see above)
     # One-shot masks per method name: one sort serves one-shot, fine-tune and the one-shot ticket.
     one_shot_masks: dict = field(default_factory=dict, init=False, repr=False)

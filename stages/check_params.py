@@ -5,15 +5,15 @@ DVC deletes a stale stage's outputs right before running it, so a stage that fou
 value itself would already have lost its old artifacts. This stage runs first (every other
 stage depends on its output), exits non-zero on the first bad key or a bad data file (a CSV
 with a missing column, ...), and otherwise rewrites the same constant file, so a params
-change reruns nothing else through it. It loads no torch: the schema knows the names of the
-methods and regimes from prunelab/names.py.
+change reruns nothing else through it. It loads no torch: the records it reads (sources,
+methods, regimes, architectures) load without it.
 """
 from prunelab.data import SOURCES, load_split, split_sizes
 from prunelab.shapes import outputs_for
 from stages import UserError, paths, run
 from stages.artifacts import write_bytes
 from stages.params_file import PARAMS_FILE
-from stages.rules import arch_fits_the_data, budget_fits, gradual_fits
+from stages.rules import arch_fits_the_data, budget_fits, regimes_fit
 from stages.schema import read_params, validate
 
 
@@ -36,7 +36,7 @@ def main():
     budget = (budget_fits(params["prune"], features, model["hidden_sizes"], outputs_for(classes))
               if model["arch"] == "mlp" else None)
     for message in (arch_fits_the_data(model, data["source"]),
-                    gradual_fits(params["prune"], params["train"]["batch_size"], train_samples), budget):
+                    regimes_fit(params["prune"], params["train"]["batch_size"], train_samples), budget):
         if message:
             raise UserError(f"{PARAMS_FILE}: {message}")
     write_bytes(paths.PARAMS_OK, b"params.yaml passed stages/schema.py\n")

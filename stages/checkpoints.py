@@ -15,6 +15,9 @@ import torch
 from torch import nn
 
 from prunelab import architectures, net_stacks, stacks
+# Loaded by the records when a net is built (model.arch module's loader, and what is read from a
+# built module): imported here so that every stage that loads a checkpoint depends on them in dvc.yaml.
+from prunelab.architectures import base, module  # noqa: F401
 from prunelab.model import as_tensors, layer_names, serialized
 from prunelab import InputError
 from stages import UserError, paths

@@ -28,9 +28,10 @@ class Key:
 
 
 def registry(module, name):
-    """The names of a registry (prunelab.data's SOURCES, prunelab.names' METHODS and REGIMES),
-    imported only when a key that names one is checked: a stage then depends on exactly the
-    code that checking its own sections loads, and no stage on torch."""
+    """The names of a registry (prunelab.data's SOURCES, prunelab.methods' METHODS,
+    prunelab.regimes' REGIMES, prunelab.architectures' NAMES), imported only when a key that
+    names one is checked: a stage then depends on exactly the code that checking its own
+    sections loads. The records load without torch."""
     return tuple(getattr(importlib.import_module(f"prunelab.{module}"), name))
 
 
@@ -43,6 +44,30 @@ def one_of(module, name):
 def sources():
     """prunelab.data's SOURCES, the records of the data sources."""
     return importlib.import_module("prunelab.data").SOURCES  # only where data is checked: see registry()
+
+
+def methods():
+    """prunelab.methods' METHODS, the records of the pruning methods (no torch at import)."""
+    return importlib.import_module("prunelab.methods").METHODS
+
+
+def architectures():
+    """prunelab.architectures' ARCHITECTURES, the built-ins' records (no torch at import)."""
+    return importlib.import_module("prunelab.architectures").ARCHITECTURES
+
+
+def regimes():
+    """prunelab.regimes' REGIMES, the records of the regimes (no torch at import)."""
+    return importlib.import_module("prunelab.regimes").REGIMES
+
+
+@functools.cache
+def regime_keys():
+    """The prune keys of the regimes' options (prunelab/regimes/), in the records' order; a key
+    several regimes read is one key, its meaning naming them all."""
+    found = importlib.import_module("prunelab.regimes").options()
+    return {name: Key(option.default, option.valid, option.expected, f"{', '.join(readers)}: {option.meaning}",
+                      shown=option.shown) for name, (option, readers) in found.items()}
 
 
 def _under_datasets(valid, path):

@@ -7,7 +7,7 @@ counts are over ALL parameters.
 """
 from pathlib import Path
 
-from prunelab import aggregate, architectures, compute, stacks
+from prunelab import aggregate, architectures, compute, regimes, stacks
 from prunelab.aggregate import CONTROL_PREFIX
 from prunelab.controls import dense_control, extra_training
 from prunelab.costs import reports
@@ -17,7 +17,7 @@ from prunelab.progress import progress
 from prunelab.pruning import METHODS, amount_for_threshold, budget_amount, shrink, threshold_for_amount
 from prunelab.regimes import REGIMES
 from prunelab.rounds import RoundRows
-from prunelab.sweep_setup import Gradual, Rounds, SweepSetup, Training
+from prunelab.sweep_setup import SweepSetup, Training
 from stages import UserError, paths, rules, run, schema
 from stages.artifacts import rounded, write_bytes, write_csv, write_json
 from stages.checkpoints import device_for, load_models, load_splits, sample_shape
@@ -146,17 +146,14 @@ def budget_message(prune, models):
 def sweep_setup(prune, train, trained, seeds, levels, x_train, y_train, device, build=None):
     """The regimes' setup from the params, and each model's threshold at every level: what the
     sweep (and `python -m latency`, which times its masks) starts from. A gradual schedule with no
-    update is an error here, before anything is written."""
+    update is an error here, before anything is written. The regimes' own settings (fine-tuning,
+    rounds, gradual) come from their records (prunelab/regimes/)."""
     amounts, thresholds = per_seed_levels(trained, levels)
-    rounds = Rounds(prune["iterative_rate"], prune["iterative_output_rate"] or prune["iterative_rate"] / 2,
-                    prune["rewind_epoch"], prune["iterative_conv_rate"] or None)
-    setup = SweepSetup(trained, seeds, amounts, x_train, y_train,
-                       finetune=Training(prune["finetune_epochs"], prune["finetune_lr"]),
-                       retrain=Training(train["epochs"], train["lr"]), random_seed=prune["seed"],
-                       batch_size=train["batch_size"], device=device, max_output_sparsity=prune["max_output_sparsity"],
-                       rounds=rounds, gradual=Gradual(prune["gradual_epochs"], prune["gradual_every"]), build=build)
+    setup = SweepSetup(trained, seeds, amounts, x_train, y_train, retrain=Training(train["epochs"], train["lr"]),
+                       random_seed=prune["seed"], batch_size=train["batch_size"], device=device,
+                       max_output_sparsity=prune["max_output_sparsity"], build=build, **regimes.settings(prune))
     setup.exact_levels = frozenset(index for index, (kind, _) in enumerate(levels) if kind in BUDGETS)
-    message = rules.gradual_fits(prune, train["batch_size"], len(x_train))
+    message = rules.regimes_fit(prune, train["batch_size"], len(x_train))
     if message:
         raise UserError(f"{schema.PARAMS_FILE}: {message}")
     return setup, thresholds

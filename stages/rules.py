@@ -1,5 +1,5 @@
 """Checks that span keys: of one section (SECTION_RULES, run by stages/schema.py's
-validate_section), and of params against the data's shape (gradual_fits, budget_fits, run by
+validate_section), and of params against the data's shape (regimes_fit, budget_fits, run by
 check-params once it knows the data, and by prune-sweep). Each returns an error message or None."""
 import os
 
@@ -55,7 +55,7 @@ def arch_fits_the_data(model, source):
     path = model["module"].rpartition(":")[0]
     if arch == "module" and not os.path.isfile(path):
         return f"model.module = {model['module']!r}: no file {path}; expected a Python file under {paths.MODULES_DIR}/"
-    if arch in keys.registry("names", "IMAGE_ARCHITECTURES") and keys.sources()[source].image is None:
+    if arch != "module" and keys.architectures()[arch].image and keys.sources()[source].image is None:
         return (f"model.arch is {arch}, which takes images (channels x height x width), but data.source {source} "
                 "gives rows of features; expected an image source (digits, idx) or model.arch mlp or module")
     return None
@@ -75,13 +75,16 @@ def some_level(section, given):
     return None
 
 
-def gradual_fits(prune, batch_size, train_samples):
-    """An error message when gradual pruning would never update its masks, else None."""
+def regimes_fit(prune, batch_size, train_samples):
+    """An error message when a listed regime cannot run on this data (its record's `fits`: gradual
+    pruning that would never update its masks), else None."""
     rows = min(batch_size or train_samples, train_samples)
-    steps = prune["gradual_epochs"] * -(-train_samples // rows)
-    if "gradual" in prune["regimes"] and prune["gradual_every"] > steps:
-        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
-                "training (prune.gradual_epochs x minibatches per epoch)")
+    steps_per_epoch = -(-train_samples // rows)
+    for name in prune["regimes"]:
+        fits = keys.regimes()[name].fits
+        message = fits(prune, steps_per_epoch) if fits else None
+        if message:
+            return message
     return None
 
 
@@ -105,7 +108,7 @@ def net_fits_budgets(prune, arch, weights, biases, conv):
 
 
 def counts_fit_budgets(prune, weights, biases, label):
-    neurons = [name for name in prune["methods"] if name in keys.registry("names", "NEURON_METHODS")]
+    neurons = [name for name in prune["methods"] if keys.methods()[name].unit == "neurons"]
     if (prune["compressions"] or prune["speedups"]) and neurons:
         return (f"prune.methods lists {neurons[0]} (it prunes neurons) with budget levels (prune.compressions, "
                 "prune.speedups); expected weight methods only: a neuron is many weights, no neuron count meets "

@@ -35,10 +35,10 @@ SCHEMA = {
         # ... and each source's own options: section_keys("data").
     },
     "model": {
-        "arch": Key("mlp", lambda v: v in registry("names", "ARCHITECTURES"),
-                    "a name from ARCHITECTURES in prunelab/names.py", "the network: mlp (model.hidden_sizes), lenet5 "
+        "arch": Key("mlp", lambda v: v in registry("architectures", "NAMES"),
+                    "a name from ARCHITECTURES in prunelab/architectures/, or module", "the network: mlp (model.hidden_sizes), lenet5 "
                     "(Han et al.'s LeNet-5), conv2, conv4, conv6 (Frankle & Carbin's), or module (model.module); "
-                    "docs/architectures.md", item_expected=one_of("names", "ARCHITECTURES")),
+                    "docs/architectures.md", item_expected=one_of("architectures", "NAMES")),
         "module": Key("", keys.module_path, f"none (\"\"), or {paths.MODULES_DIR}/FILE.py:CLASS",
                       f"model.arch module: your nn.Module class in a file under {paths.MODULES_DIR}/, built as "
                       "CLASS(input_shape, classes)", shown='"" (none)'),
@@ -68,16 +68,14 @@ SCHEMA = {
                           "levels as magnitude thresholds: every weight (any layer) of magnitude below t removed "
                           "(the fraction that is, for the other methods)", shown="[] (none)", item_expected="a number >= 0", min_items=0),
         "methods": Key(["global-magnitude", "layerwise-magnitude", "global-random"],
-                       lambda v: v in registry("names", "METHODS"),
-                       "a non-empty list of distinct names from METHODS in prunelab/pruning.py", "pruning methods to run",
-                       item_type=str, item_expected=one_of("names", "METHODS")),
-        "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("names", "REGIMES"),
-                       "a non-empty list of distinct names from REGIMES in prunelab/regimes.py",
-                       "what happens around pruning", item_type=str,
-                       item_expected=one_of("names", "REGIMES")),
-        "finetune_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
-                               "epochs of Adam after pruning, masks held (fine-tune, and each iterative round)"),
-        "finetune_lr": Key(0.01, lambda v: v > 0, "a number > 0", "Adam learning rate of fine-tuning"),
+                       lambda v: v in registry("methods", "METHODS"),
+                       "a non-empty list of distinct names from METHODS in prunelab/methods.py", "pruning methods to run",
+                       item_type=str, item_expected=one_of("methods", "METHODS")),
+        "regimes": Key(["one-shot", "fine-tune"], lambda v: v in registry("regimes", "REGIMES"),
+                       "a non-empty list of distinct names from REGIMES in prunelab/regimes/",
+                       lambda: "what happens around pruning: " + "; ".join(
+                           f"{name} ({record.about})" for name, record in keys.regimes().items()),
+                       item_type=str, item_expected=one_of("regimes", "REGIMES")),
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)",
                     "seed of the random methods and of the lottery control's re-initialisation"),
         "tolerance": Key(0.01, lambda v: 0 <= v <= 1, "a number in [0, 1]",
@@ -95,23 +93,7 @@ SCHEMA = {
         "max_output_sparsity": Key(1.0, lambda v: 0 <= v <= 1, "a number in [0, 1]",
                                    "unstructured methods never make the output layer sparser than this; the "
                                    "removals it refuses come from the other layers (1.0: no guard; LAMP's Unif+: 0.8)"),
-        "iterative_rate": Key(0.2, lambda v: 0 < v < 1, "a number in (0, 1)",
-                              "iterative, lottery-ticket and lr-rewind: each round removes this fraction of each "
-                              "layer's remaining weights (of all remaining weights for global methods)"),
-        "iterative_output_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (half of prune.iterative_rate) or a number in (0, 1)",
-                                     "the output layer's rate per round, for layer-wise methods (Frankle & Carbin: 0.1)",
-                                     shown="0 (half of prune.iterative_rate)"),
-        "iterative_conv_rate": Key(0.0, lambda v: 0 <= v < 1, "0 (prune.iterative_rate) or a number in (0, 1)",
-                                   "conv layers' rate per round, for layer-wise methods (Frankle & Carbin: 0.1, "
-                                   "Conv-6 0.15; linear layers take prune.iterative_rate)",
-                                   shown="0 (prune.iterative_rate)"),
-        "rewind_epoch": Key(0, lambda v: 0 <= v <= 10**5, "an integer in [0, 10**5]",
-                            "lottery-ticket rewinds survivors to their weights after this many epochs of train's run "
-                            "(0: the initial weights)"),
-        "gradual_epochs": Key(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
-                              "gradual: epochs of Adam (prune.finetune_lr) from the trained model while masks rise"),
-        "gradual_every": Key(1, lambda v: 1 <= v <= 10**7, "an integer in [1, 10**7] (at most the gradual steps)",
-                             "gradual: steps between mask updates along the cubic schedule (0 to each level)"),
+        # ... and the regimes' own options: section_keys("prune").
     },
     "sensitivity": {
         "amounts": Key([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99], lambda v: 0 <= v < 1,
@@ -129,8 +111,11 @@ SCHEMA = {
 
 
 def section_keys(section):
-    """A section's keys; data's include every source's options (prunelab/data.py's records)."""
-    return {**SCHEMA["data"], **keys.source_keys()[0]} if section == "data" else SCHEMA[section]
+    """A section's keys; data's include every source's options (prunelab/data.py's records),
+    prune's every regime's (prunelab/regimes/)."""
+    if section == "data":
+        return {**SCHEMA["data"], **keys.source_keys()[0]}
+    return {**SCHEMA["prune"], **keys.regime_keys()} if section == "prune" else SCHEMA[section]
 
 
 def _typed(name, key, value):

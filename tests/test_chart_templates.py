@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from prunelab.names import METHODS
+from prunelab.palette import METHODS
 from prunelab.palette import METHOD_COLOURS, REGIME_ORDER, SPLIT_COLOURS
 from tools.build_chart_templates import TEMPLATES, with_palette, written
 

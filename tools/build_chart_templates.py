@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script
 from prunelab.figures import SPARSITY_TICKS  # noqa: E402
-from prunelab.names import METHODS  # noqa: E402
+from prunelab.palette import METHODS  # noqa: E402  (the registry's names, in order)
 from prunelab.palette import METHOD_COLOURS, REGIME_ORDER, SPLIT_COLOURS, SPLITS  # noqa: E402
 from stages import run  # noqa: E402
 from stages.artifacts import write_bytes  # noqa: E402

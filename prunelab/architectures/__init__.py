@@ -19,12 +19,11 @@ two classes get one output with a sigmoid, more get one logit per class (shapes.
 so the training code's BCE / cross-entropy choice fits every net.
 
 A new architecture is one file here (a build function and its record) and a line below, plus
-its test; docs/architectures.md shows one.
+its test; docs/architectures.md shows one. The records load without torch (each build
+function imports it): the params check reads their names and shapes.
 """
 from prunelab.architectures import frankle_carbin, lenet5, mlp
-from prunelab.architectures import module as user_module
-from prunelab.architectures.base import (Architecture, Layer, Units, dense_head, layers, multiply_adds, shrink,
-                                         units, weight_counts)
+from prunelab.architectures.record import Architecture
 
 ARCHITECTURES = {
     "mlp": mlp.ARCHITECTURE,
@@ -33,13 +32,26 @@ ARCHITECTURES = {
     "conv4": frankle_carbin.CONV4,
     "conv6": frankle_carbin.CONV6,
 }
+# model.arch's names: the built-ins, then the user's own nn.Module (model.module), which takes any input shape.
+NAMES = (*ARCHITECTURES, "module")
 
+# What is read from a built module (base.py): loaded, with torch, when first used, so that the
+# records above load without it (the params check reads them).
+_FROM_BASE = ("Layer", "Units", "dense_head", "layers", "multiply_adds", "shrink", "units", "weight_counts")
+
+
+def __getattr__(name):
+    if name in _FROM_BASE:
+        from prunelab.architectures import base
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def named(arch: str, module: str = "") -> Architecture:
     """The record of a built-in (`arch`), or for arch "module" the class `module` names as
     "PATH.py:CLASS" (prunelab.architectures.module.from_file)."""
     if arch == "module":
+        from prunelab.architectures import module as user_module
         path, _, name = module.rpartition(":")
         return user_module.from_file(path, name)
     if arch not in ARCHITECTURES:
@@ -47,5 +59,4 @@ def named(arch: str, module: str = "") -> Architecture:
     return ARCHITECTURES[arch]
 
 
-__all__ = ["ARCHITECTURES", "named", "Architecture", "Layer", "Units", "dense_head", "layers", "multiply_adds", "shrink",
-           "units", "weight_counts"]
+__all__ = ["ARCHITECTURES", "NAMES", "named", "Architecture", *_FROM_BASE]

@@ -1,13 +1,11 @@
-"""The Architecture record and what is read from a built module's structure (see __init__)."""
+"""What is read from a built module's structure (see __init__); the record is in record.py."""
 import copy
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from prunelab.shapes import outputs_for
 
 
 @dataclass(frozen=True)
@@ -118,32 +116,6 @@ def shrink(module: nn.Module, state: dict, keep: dict) -> tuple[nn.Module, dict]
             setattr(small.get_submodule(parent), child, new)
     small.load_state_dict(state)
     return small, state
-
-
-@dataclass(frozen=True)
-class Architecture:
-    make: Callable[..., nn.Module]  # make(input_shape, outputs, **options) -> module
-    about: str
-    image: bool | None              # takes (channels, height, width); False: (features,); None: any shape
-    options: dict = field(default_factory=dict)  # name -> Option (prunelab.data's), in the order shown
-    outputs: Callable[[int], int] = outputs_for  # the outputs it has for a number of classes
-
-    def build(self, input_shape: tuple, classes: int, **options) -> nn.Module:
-        """The module for inputs of `input_shape` (one sample's) and `classes` classes."""
-        if self.image is not None and len(input_shape) != (3 if self.image else 1):
-            raise ValueError(f"input shape {tuple(input_shape)}: expected "
-                             f"{'(channels, height, width)' if self.image else '(features,)'}")
-        unknown = set(options) - set(self.options)
-        if unknown:
-            raise ValueError(f"unknown options {sorted(unknown)}; it takes {sorted(self.options)}")
-        values = {name: options.get(name, option.default) for name, option in self.options.items()}
-        for name, value in values.items():
-            if not self.options[name].valid(value):
-                raise ValueError(f"{name} = {value!r}: expected {self.options[name].expected}")
-        return self.make(tuple(input_shape), self.outputs(classes), **values)
-
-    layers, units, weight_counts, multiply_adds = (staticmethod(layers), staticmethod(units),
-                                                   staticmethod(weight_counts), staticmethod(multiply_adds))
 
 
 def dense_head(parts: OrderedDict, features: int, widths: list, outputs: int) -> nn.Sequential:

@@ -13,14 +13,14 @@ the pools floor (28 -> 14 -> 7 -> 3): Conv-2 3,316,800, Conv-4 1,932,352, Conv-6
 """
 from collections import OrderedDict
 
-from torch import nn
-
-from prunelab.architectures.base import Architecture, dense_head
+from prunelab.architectures.record import Architecture
 
 
 def family(blocks):
     """Conv-(2 * blocks)'s build function."""
     def make(input_shape, outputs):
+        from torch import nn  # here: the record loads without torch
+        from prunelab.architectures.base import dense_head
         channels, height, width = input_shape
         if min(height, width) < 2 ** blocks:
             raise ValueError(f"input {height}x{width}: Conv-{2 * blocks} needs at least {2 ** blocks}x{2 ** blocks}")

@@ -13,13 +13,13 @@ are kept, like every other net here. Caffe pools with ceil, which on 24 and 8 is
 """
 from collections import OrderedDict
 
-from torch import nn
-
-from prunelab.architectures.base import Architecture, dense_head
-from prunelab.data import Option
+from prunelab.architectures.record import Architecture
+from prunelab.options import Option
 
 
 def make(input_shape, outputs, conv_relu):
+    from torch import nn  # here: the record loads without torch
+    from prunelab.architectures.base import dense_head
     channels, height, width = input_shape
     parts, sizes = OrderedDict(), [height, width]
     for index, (fan_in, fan_out) in enumerate([(channels, 20), (20, 50)], start=1):

@@ -1,10 +1,10 @@
 """mlp: today's prunelab.model.Net (layers fc1, fc2, ...), built from (features,)."""
-from prunelab.architectures.base import Architecture
-from prunelab.data import Option
-from prunelab.model import Net
+from prunelab.architectures.record import Architecture
+from prunelab.options import Option
 
 
 def make(input_shape, outputs, hidden_sizes):
+    from prunelab.model import Net  # here: the record loads without torch
     return Net(input_shape[0], list(hidden_sizes), outputs)
 
 

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from prunelab import InputError
-from prunelab.architectures.base import Architecture, layers
+from prunelab.architectures.base import layers
+from prunelab.architectures.record import Architecture
 
 
 def load_class(path: str | Path, name: str) -> type:

@@ -1,6 +1,10 @@
 """prunelab/palette.py: one colour per method, regime and split, and the registries' order."""
-from prunelab.names import METHODS, REGIMES
+from prunelab.methods import METHODS as METHOD_RECORDS
+from prunelab.regimes import REGIMES as REGIME_RECORDS
+
 from prunelab.palette import COLOURS, colour, ordered
+
+METHODS, REGIMES = tuple(METHOD_RECORDS), tuple(REGIME_RECORDS)
 
 
 def test_every_method_and_every_regime_has_a_colour_of_its_own():

@@ -1,4 +1,4 @@
-"""prunelab/regimes.py: one-shot, fine-tune and the one-shot ticket stacks on a small setup; every regime's determinism."""
+"""prunelab/regimes/: one-shot, fine-tune and the one-shot ticket stacks on a small setup; every regime's determinism."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,11 @@ import torch
 
 from prunelab import fit, stacks
 from prunelab.pruning import METHODS
-from prunelab.regimes import REGIMES, fine_tune, lottery_one_shot, one_shot
+from prunelab.regimes import REGIMES
 from prunelab.rounds import RoundRows
 from prunelab.sweep_setup import SweepSetup, Training
+
+one_shot, fine_tune, lottery_one_shot = (REGIMES[name] for name in ("one-shot", "fine-tune", "lottery-one-shot"))
 
 SEEDS, AMOUNTS, FEATURES, HIDDEN = [0, 1, 2], [0.0, 0.5, 0.9], 6, 16
 TRAIN_EPOCHS, TRAIN_LR, RANDOM_SEED = 15, 0.01, 4

@@ -392,3 +392,40 @@ def test_an_empty_csv_target_is_one_line():
     with pytest.raises(UserError) as raised:
         validate(for_source("csv", path="datasets/iris.csv", target=""))
     assert str(raised.value) == "params.yaml: data.target = '': expected a column name"
+
+
+def test_a_new_regime_record_brings_its_keys_its_setup_and_its_rule(monkeypatch):
+    """A regime's record alone makes its prune keys (typed, checked, in the table with the regimes
+    that read them), its SweepSetup settings and its fit rule: nothing else names it."""
+    from prunelab import regimes
+    from prunelab.options import Option
+    from stages import keys as stage_keys
+    from stages import rules
+    toy = regimes.Regime("toy", lambda setup, method: {}, "a toy regime",
+                         options={"toy_steps": Option(3, lambda v: 1 <= v <= 9, "an integer in [1, 9]", "steps of it"),
+                                  "finetune_lr": regimes.REGIMES["fine-tune"].options["finetune_lr"]},
+                         settings=lambda prune: {"toy": prune["toy_steps"]},
+                         fits=lambda prune, steps: f"toy needs {prune['toy_steps']} steps" if steps < prune["toy_steps"]
+                         else None)
+    monkeypatch.setitem(regimes.REGIMES, "toy", toy)
+    found = stage_keys.regime_keys.__wrapped__()
+    monkeypatch.setattr(stage_keys, "regime_keys", lambda: found)
+    assert found["toy_steps"].default == 3 and found["toy_steps"].meaning == "toy: steps of it"
+    assert found["finetune_lr"].meaning.startswith("fine-tune, iterative, gradual, toy: ")
+    prune = {**given_defaults()["prune"], "regimes": ["toy"], "toy_steps": 4}
+    assert validate({**given_defaults(), "prune": prune})["prune"]["toy_steps"] == 4
+    with pytest.raises(UserError, match=r"prune.toy_steps = 10: expected an integer in \[1, 9\]$"):
+        validate({**given_defaults(), "prune": {**prune, "toy_steps": 10}})
+    assert regimes.settings({**defaults()["prune"], "toy_steps": 4})["toy"] == 4
+    assert rules.regimes_fit({"regimes": ["toy"], "toy_steps": 4}, 0, 3) == "toy needs 4 steps"
+    assert rules.regimes_fit({"regimes": ["toy"], "toy_steps": 4}, 1, 4) is None  # 4 minibatches of one
+
+
+def test_the_regimes_keys_are_their_records_options():
+    from prunelab import regimes
+    from stages import keys as stage_keys
+    derived = stage_keys.regime_keys()
+    assert set(derived) == {name for regime in regimes.REGIMES.values() for name in regime.options}
+    assert all(name in section_keys("prune") for name in derived)
+    assert derived["rewind_epoch"].meaning.startswith("lottery-ticket: ")
+    assert derived["gradual_every"].meaning.startswith("gradual: ")

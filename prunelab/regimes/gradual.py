@@ -1,30 +1,52 @@
-"""Gradual pruning (Zhu & Gupta 2017): from the trained model, prune.gradual_epochs epochs of
-Adam (prune.finetune_lr) during which every level's masks are raised every prune.gradual_every
+"""gradual (Zhu & Gupta 2017): from the trained model, prune.gradual_epochs epochs of Adam
+(prune.finetune_lr) during which every level's masks are raised every prune.gradual_every
 steps along the cubic schedule from 0 to that level (prunelab/schedules.py). The masks are
 recomputed from the weights as they are at that step; what was removed stays removed.
 
 Every (seed, level) trains in one seed-major stack, as fine-tune does; the hook (fit.train's)
 finds each model's own target, so a model's masks do not depend on its stack.
 """
-from __future__ import annotations
+from prunelab.options import Option
+from prunelab.regimes import fine_tune
+from prunelab.regimes.record import Control, Regime
 
-from typing import TYPE_CHECKING
+OPTIONS = {
+    "gradual_epochs": Option(10, lambda v: 1 <= v <= 10**5, "an integer in [1, 10**5]",
+                             "epochs of Adam (prune.finetune_lr) from the trained model while masks rise"),
+    "finetune_lr": fine_tune.LR,
+    "gradual_every": Option(1, lambda v: 1 <= v <= 10**7, "an integer in [1, 10**7] (at most the gradual steps)",
+                            "steps between mask updates along the cubic schedule (0 to each level)"),
+}
 
-from prunelab import stacks
-from prunelab.schedules import cubic
-from prunelab.sweep_setup import SweepSetup
 
-if TYPE_CHECKING:
-    from prunelab.pruning import Method
+def settings(prune) -> dict:
+    from prunelab.sweep_setup import Gradual
+    return {"gradual": Gradual(prune["gradual_epochs"], prune["gradual_every"])}
 
 
-def updates(setup: SweepSetup) -> tuple:
+def fits(prune, steps_per_epoch: int):
+    """An error message when the masks would never be updated, else None."""
+    steps = prune["gradual_epochs"] * steps_per_epoch
+    if prune["gradual_every"] > steps:
+        return (f"prune.gradual_every = {prune['gradual_every']}: expected at most the {steps} steps of gradual "
+                "training (prune.gradual_epochs x minibatches per epoch)")
+    return None
+
+
+def schedule(setup):
+    """Its training: prune.gradual_epochs at fine-tuning's learning rate."""
+    return type(setup.finetune)(setup.gradual.epochs, setup.finetune.lr)
+
+
+def updates(setup) -> tuple:
     """(steps of the gradual training, mask updates along the schedule)."""
     steps = setup.gradual.epochs * setup.steps_per_epoch
     return steps, steps // setup.gradual.every
 
 
-def gradual(setup: SweepSetup, method: Method) -> dict:
+def run(setup, method) -> dict:
+    from prunelab import stacks
+    from prunelab.schedules import cubic
     steps, n = updates(setup)
     if n < 1:
         raise ValueError(f"gradual_every {setup.gradual.every} exceeds the gradual training's {steps} steps")
@@ -54,5 +76,9 @@ def gradual(setup: SweepSetup, method: Method) -> dict:
             out.append(held[index])
         return {key: stacks.stack(out)[key].to(device) for key in params}
 
-    schedule = type(setup.finetune)(setup.gradual.epochs, setup.finetune.lr)
-    return {"gradual": setup.train(start, None, schedule, f"gradual {method.name}", every=setup.gradual.every, hook=hook)}
+    return {"gradual": setup.train(start, None, schedule(setup), f"gradual {method.name}", every=setup.gradual.every,
+                                   hook=hook)}
+
+
+REGIME = Regime("gradual", run, "Zhu & Gupta 2017: masks raised along a cubic schedule while training",
+                options=OPTIONS, settings=settings, fits=fits, controls={"gradual": Control(schedule)})
