@@ -1,8 +1,9 @@
 """Checkpoints and data splits as tensors: the pipeline's torch artifacts, checked on load.
 
 data/models.pt of an architecture other than the MLP also says what it is: `architecture`, the
-UTF-8 bytes of a JSON object (arch, module, input_shape, classes), from which every later stage
-rebuilds the module (load_models); the MLP's file is as it always was (Net's keys say it all).
+UTF-8 bytes of a JSON object (arch, module, input_shape, classes, and options when the record
+has any: model.conv_relu), from which every later stage rebuilds the module (load_models); the
+MLP's file is as it always was (Net's keys say it all).
 """
 import functools
 import json
@@ -98,7 +99,7 @@ def load_models(path, input_shape):
     state = dict(state)
     try:
         about = json.loads(bytes(state.pop("architecture").tolist()).decode())
-        record = architectures.named(about["arch"], about["module"])
+        record = architectures.named(about["arch"], about["module"]).configured(**about.get("options", {}))
         build = functools.partial(record.build, tuple(about["input_shape"]), about["classes"])
         with torch.random.fork_rng(devices=[]):  # a template's values are never used: leave the stream alone
             template = build()

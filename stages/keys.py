@@ -56,6 +56,20 @@ def architectures():
     return importlib.import_module("prunelab.architectures").ARCHITECTURES
 
 
+@functools.cache
+def architecture_keys():
+    """The model keys of the built-in architectures' options (prunelab/architectures/), in their
+    order: one Key per option name, its meaning naming the architectures that take it (the
+    others ignore it, as they ignore model.hidden_sizes)."""
+    takers = {}
+    for arch, record in architectures().items():
+        for name, option in record.options.items():
+            takers.setdefault(name, (option, []))[1].append(arch)
+    return {name: Key(option.default, option.valid, option.expected,
+                      f"{', '.join(names)}: {option.meaning}; the other architectures ignore it", shown=option.shown)
+            for name, (option, names) in takers.items()}
+
+
 def regimes():
     """prunelab.regimes' REGIMES, the records of the regimes (no torch at import)."""
     return importlib.import_module("prunelab.regimes").REGIMES

@@ -46,6 +46,7 @@ SCHEMA = {
                             "mlp: widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
                             "LeNet-300-100's shape); the other architectures ignore it", shown="[256]", item_type=int,
                             item_expected="an integer in [1, 10**5]", distinct=False),
+        # ... and the architectures' own options: section_keys("model").
     },
     "train": {
         "seed": Key(0, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "torch seed set before the model is built"),
@@ -112,9 +113,13 @@ SCHEMA = {
 
 def section_keys(section):
     """A section's keys; data's include every source's options (prunelab/data.py's records),
-    prune's every regime's (prunelab/regimes/)."""
+    model's every architecture's (prunelab/architectures/), prune's every regime's
+    (prunelab/regimes/)."""
     if section == "data":
         return {**SCHEMA["data"], **keys.source_keys()[0]}
+    if section == "model":  # mlp's hidden_sizes is the schema's own (a list of widths)
+        return {**SCHEMA["model"], **{name: key for name, key in keys.architecture_keys().items()
+                                      if name not in SCHEMA["model"]}}
     return {**SCHEMA["prune"], **keys.regime_keys()} if section == "prune" else SCHEMA[section]
 
 

@@ -75,10 +75,12 @@ def main():
         architecture, evaluate = None, stacks.evaluate
     else:
         shape = sample_shape()
-        template, weights, curve = train_net(architectures.named(model["arch"], model["module"]), shape,
+        record = architectures.named(model["arch"], model["module"])
+        chosen = {name: model[name] for name in record.options}  # its options' params (model.conv_relu)
+        template, weights, curve = train_net(record.configured(**chosen), shape,
                                              x_train, y_train, x_test, y_test, seeds, *options)
         architecture = {"arch": model["arch"], "module": model["module"], "input_shape": list(shape),
-                        "classes": int(max(y_train.max(), y_test.max())) + 1}
+                        "classes": int(max(y_train.max(), y_test.max())) + 1, **({"options": chosen} if chosen else {})}
         x_train, x_test = x_train.view(len(x_train), *shape), x_test.view(len(x_test), *shape)
         evaluate = functools.partial(net_stacks.evaluate, template)
     save_checkpoint(paths.MODEL, stacks.unstack(weights, 0))

@@ -1,5 +1,6 @@
 """The Architecture record (see __init__). It loads without torch: the params check reads the
 records; building a module, and what is read from one (base.py), loads torch."""
+import dataclasses
 import importlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -32,6 +33,15 @@ class Architecture:
             if not self.options[name].valid(value):
                 raise ValueError(f"{name} = {value!r}: expected {self.options[name].expected}")
         return self.make(tuple(input_shape), self.outputs(classes), **values)
+
+    def configured(self, **options) -> "Architecture":
+        """The same record whose options default to these values (what params set): every later
+        build(shape, classes) builds that variant."""
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise ValueError(f"unknown options {sorted(unknown)}; it takes {sorted(self.options)}")
+        return dataclasses.replace(self, options={name: dataclasses.replace(option, default=options.get(
+            name, option.default)) for name, option in self.options.items()})
 
     # What is read from a built module (base.py's), here too for a record's users.
     @staticmethod

@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from prunelab import architectures
-from stages import UserError, generate_data, paths, plot, prune_sweep, sensitivity, train
+from stages import UserError, generate_data, paths, plot, prune_sweep, schema, sensitivity, train
 from stages.checkpoints import load_models
 from tests.conftest import ENV, ROOT
 
@@ -171,3 +171,38 @@ def test_lenet5_on_images_too_small_and_structured_on_a_users_module_are_refused
     result = stage(images, "prune_sweep")
     assert result.returncode == 1 and "prune.methods lists structured, but model.arch is module" in result.stderr
     assert not (images / paths.PRUNE_SWEEP).exists()
+
+
+def test_model_conv_relu_builds_lenet5_with_a_relu_after_each_conv_in_every_stage(images):
+    """model.conv_relu, LeNet-5's record option as a param: train builds that variant, its
+    models.pt says so, and the later stages rebuild the same module from it."""
+    configure(images, IDX, {"arch": "lenet5", "conv_relu": True}, prune={"regimes": ["one-shot"]})
+    generate_data.main()
+    train.main()
+    models = load_models(paths.MODELS, (1, 16, 16))
+    relus = [name for name, part in models.template.named_modules() if isinstance(part, torch.nn.ReLU)]
+    assert relus == ["relu1", "relu2", "relu_fc1"]
+    # Seed 0's first model is the plain LeNet-5 with conv ReLUs: its forward with those weights.
+    first = {name: value[0] for name, value in models.weights.items()}
+    x = torch.randn(3, 1, 16, 16)
+    with_relu, without = (architectures.ARCHITECTURES["lenet5"].build((1, 16, 16), 4, conv_relu=flag)
+                          for flag in (True, False))
+    with torch.no_grad():
+        for module in (with_relu, without):
+            module.load_state_dict(first)
+        ours = torch.func.functional_call(models.template, first, (x,))
+        assert torch.allclose(ours, with_relu(x)) and not torch.allclose(ours, without(x))
+    # Trained as that variant: the stage's models are the library's training of it, byte for byte.
+    from prunelab import net_stacks
+    from stages.checkpoints import load_splits
+    (x_train, y_train), _ = load_splits()
+    record = architectures.ARCHITECTURES["lenet5"].configured(conv_relu=True)
+    template, initial = net_stacks.init(record, [0, 1], (1, 16, 16), 4)
+    expected = net_stacks.train(template, initial, x_train.view(-1, 1, 16, 16), y_train, 2, 0.01, order_seeds=[0, 1],
+                                batch_size=16)
+    assert all(torch.equal(expected[key], models.weights[key]) for key in expected)
+    prune_sweep.main()
+    assert {row["regime"] for row in rows(paths.PRUNE_SWEEP)} == {"one-shot"}
+    configure(images, IDX, {"arch": "lenet5", "conv_relu": 1})
+    with pytest.raises(UserError, match=r"model.conv_relu = 1: expected true or false$"):
+        schema.load("model")

@@ -8,7 +8,7 @@ outputs of the stages the key is expected to move (at least one file of each), a
 A key whose stage silently ignores it, or that moves a stage it should not, fails here.
 
 Keys of the other data sources (csv, idx) and of conv nets (model.arch, model.module,
-prune.iterative_conv_rate) are covered by their own tests, named below and checked to exist; `train.device` is covered by the CUDA tests (none here: no GPU).
+model.conv_relu, prune.iterative_conv_rate) are covered by their own tests, named below and checked to exist; `train.device` is covered by the CUDA tests (none here: no GPU).
 """
 import ast
 import functools
@@ -88,6 +88,8 @@ ELSEWHERE = {
     "model.arch": "tests/stages/test_conv_pipeline.py::test_lenet5_runs_every_stage_on_images_of_its_shape",
     "model.module": "tests/stages/test_conv_pipeline.py::"
                     "test_a_seed_trained_in_a_stack_is_its_solo_run_and_the_conv_rate_moves_only_conv_layers",
+    "model.conv_relu": "tests/stages/test_conv_pipeline.py::"
+                       "test_model_conv_relu_builds_lenet5_with_a_relu_after_each_conv_in_every_stage",
     "prune.iterative_conv_rate": "tests/stages/test_conv_pipeline.py::"
                                  "test_a_seed_trained_in_a_stack_is_its_solo_run_and_the_conv_rate_moves_only_conv_layers",
 }
