@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sklearn import datasets
 
-from prunelab import scores
+from prunelab.methods import Score
 from prunelab.pruning import METHODS
 from tests.conftest import ROOT
 from tests.test_quoted_figures import aggregate_rows, results_rows, spread
@@ -321,7 +321,7 @@ def test_the_every_method_run_repeats_the_smaller_runs():
 
 def is_random(name):
     """The prose's random methods: random by their records' scores, not by their names."""
-    return METHODS[name].score in (scores.uniform, scores.erk)
+    return METHODS[name].score in (Score("uniform"), Score("erk"))
 
 
 WEIGHT_MASKS = [name for name in methods(ALL) if not is_random(name)]
