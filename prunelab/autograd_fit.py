@@ -20,12 +20,13 @@ with the semantics of the MLP path (prunelab/fit.py):
 
 Parameters, gradients, moments and masks each live in one flat buffer in the module's
 named_parameters order, as fit.train_stack lays a one-model stack out, so Adam is the same
-kernels on the same positions. One model per `train` call; `train_seeds` trains several at once, one per worker thread.
+kernels on the same positions. One model per `train` call; `train_seeds` trains several at
+once, one per worker thread (a seed's pieces shared with a worker left idle).
 
-What is not the MLP path: the forward and backward products are torch's (MKL's GEMMs, oneDNN's
-convolutions), not prunelab.compute's single-threaded OpenBLAS tiles. So an `mlp` trained here
-equals fit.train to float rounding, not bit for bit, and the bytes may depend on the CPU and
-on torch's thread count (docs/architectures.md, "Training a non-MLP architecture").
+The products are prunelab.compute's (the module is trained as prunelab.pinned_layers' copy), so
+the bytes are the same on every machine and core count. What is not the MLP path: the products'
+order and the bias sums differ from fit.train's, so an `mlp` trained here equals fit.train to
+float rounding, not bit for bit (docs/architectures.md, "Training a non-MLP architecture").
 """
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -122,8 +123,9 @@ def train(module: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: 
 def train_seeds(modules: list[nn.Module], x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
                 order_seeds: list[int], masks: list | None = None, **options) -> list[Trained]:
     """`train` for each module (one per seed) with its own order seed (and masks), spread over
-    prunelab.compute's workers, one model each: a model's products then run in place in its
-    worker, the same calls as alone, so each result is its solo `train`'s, bit for bit.
+    prunelab.compute's workers, one model each: a model's pieces then run in its worker (and in
+    any worker left idle), the same calls as alone, so each result is its solo `train`'s, bit
+    for bit.
     options: train's other arguments, the same for every model."""
     if len(order_seeds) != len(modules) or (masks is not None and len(masks) != len(modules)):
         raise ValueError(f"{len(modules)} modules, {len(order_seeds)} order seeds"

@@ -32,8 +32,9 @@ ROWS = 256
 SMALL = 2**24
 WORKERS_VARIABLE = "PRUNELAB_WORKERS"
 
-_state = threading.local()  # .inside: this thread is a worker (nested work runs in place)
-_pool = {"workers": None, "executor": None}
+_state = threading.local()  # .inside: this thread is a worker (nested work is shared, see parallel_map)
+# "queued": tasks handed to the executor and not yet finished; fewer than the workers means one is idle.
+_pool = {"workers": None, "executor": None, "queued": 0, "lock": threading.Lock()}
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
@@ -54,7 +55,7 @@ def set_workers(count: int) -> None:
     torch.set_num_threads(1)
     if _pool["executor"] is not None:
         _pool["executor"].shutdown()
-    _pool["workers"] = count
+    _pool["workers"], _pool["queued"] = count, 0
     _pool["executor"] = ThreadPoolExecutor(count, initializer=_mark_worker) if count > 1 else None
 
 
@@ -92,29 +93,82 @@ def _mark_worker():
 
 
 def spread(count: int) -> bool:
-    """Whether parallel_map spreads `count` items over the workers, or runs them in place: with
-    one worker, one item, or inside a worker (a stack's tiles while stacks run in parallel: no
-    pool waits on itself)."""
+    """Whether parallel_map hands `count` items to the workers: more than one item and worker,
+    called outside a worker (inside one, items are shared with idle workers only)."""
     return count > 1 and workers() > 1 and not getattr(_state, "inside", False)
 
 
+def _submit(task: Callable[[], _Result]):
+    with _pool["lock"]:
+        _pool["queued"] += 1
+
+    def counted():
+        try:
+            return task()
+        finally:
+            with _pool["lock"]:
+                _pool["queued"] -= 1
+
+    return _pool["executor"].submit(counted)
+
+
 def parallel_map(function: Callable[[_Item], _Result], items: Iterable[_Item]) -> list[_Result]:
-    """[function(item) for item in items], spread over the workers where spread() says so."""
+    """[function(item) for item in items]: over the workers when called outside them; inside a
+    worker (a stack's tiles while stacks run in parallel), in that worker's own thread, helped
+    by any worker left idle (three seeds on two workers: the third seed's pieces spread once the
+    second is done). Which thread runs an item never changes its bytes (the module docstring)."""
     items = list(items)
-    if not spread(len(items)):
+    if len(items) < 2 or workers() < 2:
         return [function(item) for item in items]
-    return list(_pool["executor"].map(function, items))
+    if spread(len(items)):
+        return [future.result() for future in [_submit(lambda item=item: function(item)) for item in items]]
+    return _shared(function, items)
+
+
+def _shared(function: Callable[[_Item], _Result], items: list[_Item]) -> list[_Result]:
+    """The items taken one by one by this worker and by helpers sent to idle workers. No wait on
+    a queue: this thread takes items until none is left, then waits only for items a helper
+    is running (a helper's own nested maps end the same way), so no pool waits on itself."""
+    results, errors, state = [None] * len(items), [], {"next": 0, "left": len(items)}
+    finished = threading.Condition()
+
+    def take():
+        while True:
+            with finished:
+                index = state["next"]
+                state["next"] += 1
+            if index >= len(items):
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException as error:  # re-raised in the caller's thread
+                errors.append(error)
+            with finished:
+                state["left"] -= 1
+                if not state["left"]:
+                    finished.notify_all()
+
+    with _pool["lock"]:
+        idle = _pool["workers"] - _pool["queued"]
+    for _ in range(min(idle, len(items) - 1)):
+        _submit(take)
+    take()
+    with finished:
+        finished.wait_for(lambda: not state["left"])
+    if errors:
+        raise errors[0]
+    return results
 
 
 def product(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor,
-            then: Callable[[int | slice, int, int], None] | None = None) -> torch.Tensor:
+            then: Callable[[int | slice, int, int], None] | None = None, tile_rows: int = ROWS) -> torch.Tensor:
     """out = a @ b for torch tensors: models x rows x inner @ models x inner x columns (either may
-    be shared: 2-d), one model and ROWS rows (all rows, if the product is small) per BLAS call,
-    so that a model's result never depends on the stack around it or on the workers.
+    be shared: 2-d), one model and tile_rows rows (all rows, if the product is small) per BLAS
+    call, so that a model's result never depends on the stack around it or on the workers.
 
     then(model, start, stop), when given, is the row-wise work that follows (bias, ReLU): where
     the tiles run in parallel it runs in each tile's task, on rows still in that core's cache;
-    run in place (see spread), or on a GPU, it runs once, then(all models, 0, rows). Its work is
+    called inside a worker (see spread), or on a GPU, it runs once, then(all models, 0, rows). Its work is
     element-wise or per column, so the bytes are the same either way."""
     rows = a.shape[-2]
     if out.device.type != "cpu":
@@ -127,7 +181,7 @@ def product(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor,
 
     # An outer product is element-wise: any split gives the same bytes, so split it for speed.
     large = rows * b.shape[-1] * (1 if outer else a.shape[-1]) >= (SMALL // 64 if outer else SMALL)
-    step = ROWS if large else rows
+    step = tile_rows if large else rows
 
     def tile(piece):
         model, start = piece

@@ -5,15 +5,17 @@ torch's own CPU convolution is oneDNN's, whose bytes change with its instruction
 capability, torch's thread count and mkldnn on or off (docs/reproducibility.md); within one
 instruction set oneDNN also picks its blocking (and so the order of a reduction) from the
 CPU's cache sizes, which no variable pins. Here a batch is cut into pieces of CHUNK samples
-(fixed by the shapes alone), spread over prunelab's workers: per piece, a convolution is unfold
-(im2col: copies, no arithmetic) and one product per sample; its backward is fold (col2im: adds
-each pixel's k_h * k_w contributions in a fixed loop order) of a product, and the piece's
-weight and bias gradients one product each over its samples' positions; the pieces' gradients
-are then added in the pieces' order. No order depends on the workers. Pooling, ReLU and
-flatten do no sums; the loss's few sums are ATen's, pinned like the MLP's (prunelab/numerics.py).
+(fixed by the shapes alone), spread over prunelab's workers: per piece, a convolution is im2col
+(one copy, no arithmetic) and one product over all its samples' positions; its backward is fold
+(col2im: adds each pixel's k_h * k_w contributions in a fixed loop order) of one product per
+sample, and the piece's weight and bias gradients one product each over its samples'
+positions; the pieces' gradients are then added in the pieces' order. A linear layer's
+products go in tiles of CHUNK rows. No order depends on the workers. Max-pooling is torch's
+own kernel per piece (no sums: its bytes whatever the pieces); ReLU and flatten do no sums;
+the loss's few sums are ATen's, pinned like the MLP's (prunelab/numerics.py).
 
-`pinned(module)` is a copy of a module with each nn.Conv2d and nn.Linear replaced by these
-subclasses: the same parameter names and values, so a state_dict moves between the two. What
+`pinned(module)` is a copy of a module with each nn.Conv2d, nn.Linear and nn.MaxPool2d replaced
+by these subclasses: the same parameter names and values, so a state_dict moves between the two. What
 they cost against torch's own: bench/conv.py.
 """
 import copy
@@ -25,11 +27,19 @@ from torch.nn import functional
 from prunelab import compute
 
 
-def _product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _operand(t: torch.Tensor) -> torch.Tensor:
+    """t as compute.product takes it: contiguous, or a contiguous matrix's transpose as it is
+    (numpy hands BLAS the transposed layout; copying a large saved im2col matrix would cost more
+    than the product)."""
+    t = t.detach()
+    return t if t.is_contiguous() or (t.dim() == 2 and t.t().is_contiguous()) else t.contiguous()
+
+
+def _product(a: torch.Tensor, b: torch.Tensor, tile_rows: int = compute.ROWS) -> torch.Tensor:
     """a @ b through compute.product; a: (models x) rows x inner, b: (models x) inner x columns."""
     models = a.shape[0] if a.dim() == 3 else b.shape[0] if b.dim() == 3 else 1
     out = torch.empty(models, a.shape[-2], b.shape[-1], dtype=a.dtype, device=a.device)
-    return compute.product(a.detach().contiguous(), b.detach().contiguous(), out)
+    return compute.product(_operand(a), _operand(b), out, tile_rows=tile_rows)
 
 
 def _sums(rows: torch.Tensor) -> torch.Tensor:
@@ -46,6 +56,23 @@ def _pieces(samples: int) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, samples)) for start in range(0, samples, CHUNK)]
 
 
+def _columns(x, kernel, stride, padding, dilation, out_size):
+    """im2col of a piece as one copy: (c_in * k_h * k_w) x (samples * positions), the rows in
+    unfold's order (channel, kernel row, kernel column), the columns sample by sample. So one
+    product per piece computes every sample's convolution, and its transpose (a view) is the
+    weight gradient's right operand."""
+    if any(padding):
+        x = functional.pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    x = x.contiguous()
+    samples, channels = x.shape[:2]
+    along_sample, along_channel, along_row, along_column = x.stride()
+    windows = x.as_strided(
+        (channels, *kernel, samples, *out_size),
+        (along_channel, along_row * dilation[0], along_column * dilation[1], along_sample,
+         along_row * stride[0], along_column * stride[1]))
+    return windows.reshape(channels * kernel[0] * kernel[1], -1)
+
+
 class _Conv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation):
@@ -56,14 +83,14 @@ class _Conv(torch.autograd.Function):
         out_w = (width + 2 * padding[1] - dilation[1] * (k_w - 1) - 1) // stride[1] + 1
 
         def piece(bounds):
-            columns = functional.unfold(x[bounds[0]:bounds[1]], (k_h, k_w), dilation, padding, stride)
-            out = _product(kernel, columns)  # samples x filters x positions
+            columns = _columns(x.detach()[bounds[0]:bounds[1]], (k_h, k_w), stride, padding, dilation, (out_h, out_w))
+            out = _product(kernel, columns)[0]  # filters x (samples * positions)
             if bias is not None:
-                out += bias.detach().view(1, -1, 1)
-            return columns, out
+                out += bias.detach().view(-1, 1)
+            return columns, out.view(filters, bounds[1] - bounds[0], -1).transpose(0, 1)
 
         done = compute.parallel_map(piece, _pieces(samples))
-        ctx.columns = [columns for columns, _ in done]  # samples x c_in*k_h*k_w x positions, per piece
+        ctx.columns = [columns for columns, _ in done]  # c_in*k_h*k_w x (samples * positions), per piece
         ctx.save_for_backward(weight)
         ctx.geometry = ((height, width), (k_h, k_w), stride, padding, dilation, bias is not None)
         return torch.cat([out for _, out in done]).view(samples, filters, out_h, out_w)
@@ -80,14 +107,14 @@ class _Conv(torch.autograd.Function):
 
         def piece(index_bounds):
             index, (start, stop) = index_bounds
-            columns, part = ctx.columns[index], grad[start:stop]
+            columns = ctx.columns[index]
             # Over the piece's samples' positions at once: filters x (samples * positions).
-            every = part.transpose(0, 1).reshape(filters, -1)
-            grad_weight = _product(every, columns.transpose(1, 2).reshape(-1, columns.shape[1]))[0] \
-                if wants_weight else None
+            every = grad[start:stop].transpose(0, 1).reshape(filters, -1)
+            grad_weight = _product(every, columns.t())[0] if wants_weight else None
             grad_bias = _sums(every) if wants_bias else None
-            grad_x = functional.fold(_product(flat_weight.t(), part), size, kernel, dilation, padding, stride) \
-                if wants_x else None
+            # One product per sample here: fold takes samples x c_in*k_h*k_w x positions.
+            grad_x = functional.fold(_product(flat_weight.t(), grad[start:stop]), size, kernel, dilation, padding,
+                                     stride) if wants_x else None
             return grad_weight, grad_bias, grad_x
 
         done = compute.parallel_map(piece, list(enumerate(_pieces(samples))))
@@ -106,20 +133,62 @@ class _Conv(torch.autograd.Function):
 
 
 class _Linear(torch.autograd.Function):
+    # Tiles of CHUNK rows: a conv net's minibatch (128 samples) would be one tile of compute.ROWS,
+    # one core's work. The tiles are fixed by the shapes, so the bytes are the same on any count.
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        out = _product(x, weight.t())[0]
+        out = _product(x, weight.t(), CHUNK)[0]
         return out + bias if bias is not None else out
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
-        grad_x = _product(grad_out, weight)[0] if ctx.needs_input_grad[0] else None
-        grad_weight = _product(grad_out.t(), x)[0] if ctx.needs_input_grad[1] else None
+        grad_x = _product(grad_out, weight, CHUNK)[0] if ctx.needs_input_grad[0] else None
+        grad_weight = _product(grad_out.t(), x, CHUNK)[0] if ctx.needs_input_grad[1] else None
         grad_bias = _sums(grad_out.t()) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return grad_x, grad_weight, grad_bias
+
+
+class _Pool(torch.autograd.Function):
+    """Max-pooling by torch's own kernels, its pieces of samples over the workers: a sample's
+    maxima and their gradient depend on that sample alone, so these are nn.MaxPool2d's bytes."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        def piece(bounds):
+            return torch.ops.aten.max_pool2d_with_indices(x.detach()[bounds[0]:bounds[1]], kernel, stride, padding,
+                                                          dilation, ceil_mode)
+
+        done = compute.parallel_map(piece, _pieces(len(x)))
+        ctx.save_for_backward(x, *[indices for _, indices in done])
+        ctx.geometry = (kernel, stride, padding, dilation, ceil_mode)
+        return torch.cat([out for out, _ in done])
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, *indices = ctx.saved_tensors
+        pieces = _pieces(len(x))
+
+        def piece(index):
+            start, stop = pieces[index]
+            return torch.ops.aten.max_pool2d_with_indices_backward(
+                grad_out[start:stop], x[start:stop], *ctx.geometry, indices[index])
+
+        return torch.cat(compute.parallel_map(piece, range(len(pieces)))), None, None, None, None, None
+
+
+class PinnedMaxPool2d(nn.MaxPool2d):
+    """nn.MaxPool2d computed by _Pool (the same bytes, spread over the workers)."""
+
+    def forward(self, x):
+        if self.return_indices or x.dim() != 4:
+            return super().forward(x)
+        pair = nn.modules.utils._pair
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return _Pool.apply(x, pair(self.kernel_size), pair(stride), pair(self.padding), pair(self.dilation),
+                           self.ceil_mode)
 
 
 class PinnedConv2d(nn.Conv2d):
@@ -138,8 +207,8 @@ class PinnedLinear(nn.Linear):
 
 
 def pinned(module: nn.Module) -> nn.Module:
-    """A copy of `module` whose nn.Conv2d and nn.Linear layers are PinnedConv2d and PinnedLinear
-    (the same parameters). Refuses a convolution it cannot compute so: several groups, a padding
+    """A copy of `module` whose nn.Conv2d, nn.Linear and nn.MaxPool2d layers are PinnedConv2d,
+    PinnedLinear and PinnedMaxPool2d (the same parameters). Refuses a convolution it cannot compute so: several groups, a padding
     mode other than zeros, or asymmetric "same" padding (an even kernel)."""
     module = copy.deepcopy(module)
     for name, part in list(module.named_modules()):
@@ -151,4 +220,6 @@ def pinned(module: nn.Module) -> nn.Module:
             part.__class__ = PinnedConv2d
         elif type(part) is nn.Linear:
             part.__class__ = PinnedLinear
+        elif type(part) is nn.MaxPool2d:
+            part.__class__ = PinnedMaxPool2d
     return module

@@ -1,6 +1,7 @@
 """prunelab/compute.py: the worker count, parallel maps and tiled products; the same bytes with
 one worker or several, from the library up to every stage's artifacts."""
 import threading
+import time
 
 import pytest
 import torch
@@ -24,7 +25,7 @@ def test_workers_come_from_the_environment_or_the_cores():
             compute.workers_from_environment({"PRUNELAB_WORKERS": bad})
 
 
-def test_parallel_map_keeps_order_uses_the_workers_and_nests_in_place(restore_workers):
+def test_parallel_map_keeps_order_uses_the_workers_and_nests_in_the_workers(restore_workers):
     compute.set_workers(3)
     threads = set()
     together = threading.Barrier(2, timeout=10)  # items 1 and 2 meet: two workers at once
@@ -41,6 +42,45 @@ def test_parallel_map_keeps_order_uses_the_workers_and_nests_in_place(restore_wo
 
     assert compute.parallel_map(outer, range(6)) == [[10 * i for i in range(n)] for n in range(6)]
     assert threading.get_ident() not in threads and 1 < len(threads) <= 3
+
+
+def test_a_nested_map_is_shared_with_an_idle_worker(restore_workers):
+    """Three items on two workers: once the second is done, the third's nested items run on both
+    workers at once (they meet at a barrier, which one thread alone never passes)."""
+    compute.set_workers(2)
+    second_done, together = threading.Event(), threading.Barrier(2, timeout=20)
+
+    def inner(item):
+        if item < 2:
+            together.wait()
+        return threading.get_ident()
+
+    def outer(item):
+        if item == 1:
+            second_done.set()
+        if item < 2:
+            return []
+        second_done.wait(20)
+        deadline = time.monotonic() + 20
+        while compute._pool["queued"] >= 2 and time.monotonic() < deadline:  # the second's task has ended
+            time.sleep(0.001)
+        return compute.parallel_map(inner, range(6))
+
+    *_, threads = compute.parallel_map(outer, range(3))
+    assert len(threads) == 6 and len(set(threads[:2])) == 2
+
+
+def test_an_error_in_a_shared_item_reaches_the_caller(restore_workers):
+    compute.set_workers(2)
+
+    def inner(item):
+        if item == 3:
+            raise ValueError("item 3")
+        return item
+
+    with pytest.raises(ValueError, match="item 3"):
+        compute.parallel_map(lambda _: compute.parallel_map(inner, range(5)), range(2))  # in the workers
+    assert compute.parallel_map(lambda n: compute.parallel_map(inner, range(n)), [3, 2]) == [[0, 1, 2], [0, 1]]
 
 
 @pytest.mark.parametrize("left, right", [((600, 25), (4, 25, 300)), ((4, 600, 30), (4, 30, 7)),

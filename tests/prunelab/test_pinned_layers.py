@@ -1,5 +1,6 @@
 """prunelab/pinned_layers.py: convolutions and linear layers through prunelab.compute's products,
-equal to torch's own to rounding, and the same bytes wherever torch's own are not."""
+equal to torch's own to rounding, and the same bytes wherever torch's own are not; max-pooling
+over the workers, torch's own bytes."""
 import json
 import subprocess
 import sys
@@ -8,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from prunelab.pinned_layers import PinnedConv2d, PinnedLinear, pinned
+from prunelab import compute
+from prunelab.pinned_layers import PinnedConv2d, PinnedLinear, PinnedMaxPool2d, pinned
 from tests.conftest import ENV, ROOT
 
 
@@ -49,6 +51,25 @@ def test_a_linear_layer_and_its_gradients_equal_torchs_own():
         found.append([out, inputs.grad, module.weight.grad, module.bias.grad])
     for theirs, ours in zip(*found):
         assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5 * theirs.abs().max().item())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("options", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                     dict(kernel_size=2, ceil_mode=True)], ids=["2x2", "overlapping-padded", "ceil"])
+def test_max_pooling_in_pieces_is_torchs_own_bytes_with_ties(options, workers):
+    compute.set_workers(workers)
+    plain = nn.MaxPool2d(**options)
+    mine = pinned(nn.Sequential(plain))[0]
+    assert type(mine) is PinnedMaxPool2d
+    x = torch.randn(70, 3, 9, 9, generator=torch.Generator().manual_seed(4)).round()  # ties in most windows
+    found = []
+    for module in (plain, mine):
+        inputs = x.clone().requires_grad_()
+        out = module(inputs)
+        out.backward(torch.arange(out.numel(), dtype=torch.float32).view_as(out))
+        found.append((out, inputs.grad))
+    assert torch.equal(found[0][0], found[1][0]) and torch.equal(found[0][1], found[1][1])
+    assert found[1][1].count_nonzero() > 0
 
 
 def test_the_pinned_copy_has_the_same_parameters_under_the_same_names():
