@@ -153,13 +153,17 @@ class _Linear(torch.autograd.Function):
 
 class _Pool(torch.autograd.Function):
     """Max-pooling by torch's own kernels, its pieces of samples over the workers: a sample's
-    maxima and their gradient depend on that sample alone, so these are nn.MaxPool2d's bytes."""
+    maxima and their gradient depend on that sample alone, so these are nn.MaxPool2d's bytes.
+    The forward runs on a channels-last copy: torch's vectorised kernel, the same maxima and the
+    same first-in-window indices (ties included, tested) as its channels-first loop, in about a
+    third of the time for LeNet-5's first pooling even with both copies."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         def piece(bounds):
-            return torch.ops.aten.max_pool2d_with_indices(x.detach()[bounds[0]:bounds[1]], kernel, stride, padding,
-                                                          dilation, ceil_mode)
+            part = x.detach()[bounds[0]:bounds[1]].contiguous(memory_format=torch.channels_last)
+            out, indices = torch.ops.aten.max_pool2d_with_indices(part, kernel, stride, padding, dilation, ceil_mode)
+            return out.contiguous(), indices.contiguous()
 
         done = compute.parallel_map(piece, _pieces(len(x)))
         ctx.save_for_backward(x, *[indices for _, indices in done])
