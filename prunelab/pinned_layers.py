@@ -73,14 +73,33 @@ def _columns(x, kernel, stride, padding, dilation, out_size):
     return windows.reshape(channels * kernel[0] * kernel[1], -1)
 
 
+def _fold(columns, samples, size, kernel, stride, padding, dilation):
+    """col2im of one product's (c_in * k_h * k_w) x (samples * positions), _columns' layout: each
+    kernel offset's contributions added into the padded input in turn, offsets in unfold's
+    order (kernel row, then column), so every pixel's sum has one fixed order (nn.Fold's)."""
+    (k_h, k_w), (height, width) = kernel, size
+    parts = columns.view(-1, k_h, k_w, samples, *_out_size(size, kernel, stride, padding, dilation))
+    out_h, out_w = parts.shape[-2:]
+    total = columns.new_zeros(parts.shape[0], samples, height + 2 * padding[0], width + 2 * padding[1])
+    for row in range(k_h):
+        for column in range(k_w):
+            top, left = row * dilation[0], column * dilation[1]
+            total[:, :, top:top + stride[0] * (out_h - 1) + 1:stride[0],
+                  left:left + stride[1] * (out_w - 1) + 1:stride[1]] += parts[:, row, column]
+    return total[:, :, padding[0]:padding[0] + height, padding[1]:padding[1] + width].transpose(0, 1)
+
+
+def _out_size(size, kernel, stride, padding, dilation):
+    return tuple((size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in (0, 1))
+
+
 class _Conv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation):
         samples, _, height, width = x.shape
         filters, _, k_h, k_w = weight.shape
         kernel = weight.detach().reshape(filters, -1)
-        out_h = (height + 2 * padding[0] - dilation[0] * (k_h - 1) - 1) // stride[0] + 1
-        out_w = (width + 2 * padding[1] - dilation[1] * (k_w - 1) - 1) // stride[1] + 1
+        out_h, out_w = _out_size((height, width), (k_h, k_w), stride, padding, dilation)
 
         def piece(bounds):
             columns = _columns(x.detach()[bounds[0]:bounds[1]], (k_h, k_w), stride, padding, dilation, (out_h, out_w))
@@ -112,9 +131,8 @@ class _Conv(torch.autograd.Function):
             every = grad[start:stop].transpose(0, 1).reshape(filters, -1)
             grad_weight = _product(every, columns.t())[0] if wants_weight else None
             grad_bias = _sums(every) if wants_bias else None
-            # One product per sample here: fold takes samples x c_in*k_h*k_w x positions.
-            grad_x = functional.fold(_product(flat_weight.t(), grad[start:stop]), size, kernel, dilation, padding,
-                                     stride) if wants_x else None
+            grad_x = _fold(_product(flat_weight.t(), every)[0], stop - start, size, kernel, stride, padding,
+                           dilation) if wants_x else None
             return grad_weight, grad_bias, grad_x
 
         done = compute.parallel_map(piece, list(enumerate(_pieces(samples))))
