@@ -56,37 +56,25 @@ def _pieces(samples: int) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, samples)) for start in range(0, samples, CHUNK)]
 
 
-def _columns(x, kernel, stride, padding, dilation, out_size):
-    """im2col of a piece as one copy: (c_in * k_h * k_w) x (samples * positions), the rows in
-    unfold's order (channel, kernel row, kernel column), the columns sample by sample. So one
-    product per piece computes every sample's convolution, and its transpose (a view) is the
-    weight gradient's right operand."""
-    if any(padding):
-        x = functional.pad(x, (padding[1], padding[1], padding[0], padding[0]))
-    x = x.contiguous()
-    samples, channels = x.shape[:2]
-    along_sample, along_channel, along_row, along_column = x.stride()
-    windows = x.as_strided(
-        (channels, *kernel, samples, *out_size),
-        (along_channel, along_row * dilation[0], along_column * dilation[1], along_sample,
-         along_row * stride[0], along_column * stride[1]))
-    return windows.reshape(channels * kernel[0] * kernel[1], -1)
+def _padded(x, padding):
+    """x (samples x channels x height x width, channels-last in memory) zero-padded, as
+    samples x height x width x channels, contiguous."""
+    x = x.permute(0, 2, 3, 1)
+    if not any(padding):
+        return x
+    out = x.new_zeros(x.shape[0], x.shape[1] + 2 * padding[0], x.shape[2] + 2 * padding[1], x.shape[3])
+    out[:, padding[0]:padding[0] + x.shape[1], padding[1]:padding[1] + x.shape[2]] = x
+    return out
 
 
-def _fold(columns, samples, size, kernel, stride, padding, dilation):
-    """col2im of one product's (c_in * k_h * k_w) x (samples * positions), _columns' layout: each
-    kernel offset's contributions added into the padded input in turn, offsets in unfold's
-    order (kernel row, then column), so every pixel's sum has one fixed order (nn.Fold's)."""
-    (k_h, k_w), (height, width) = kernel, size
-    parts = columns.view(-1, k_h, k_w, samples, *_out_size(size, kernel, stride, padding, dilation))
-    out_h, out_w = parts.shape[-2:]
-    total = columns.new_zeros(parts.shape[0], samples, height + 2 * padding[0], width + 2 * padding[1])
-    for row in range(k_h):
-        for column in range(k_w):
-            top, left = row * dilation[0], column * dilation[1]
-            total[:, :, top:top + stride[0] * (out_h - 1) + 1:stride[0],
-                  left:left + stride[1] * (out_w - 1) + 1:stride[1]] += parts[:, row, column]
-    return total[:, :, padding[0]:padding[0] + height, padding[1]:padding[1] + width].transpose(0, 1)
+def _windows(x, kernel, stride, dilation, out_size):
+    """The view (samples, out_h, out_w, k_h, k_w, c_in) of x (samples x height x width x c_in,
+    contiguous): every output position's window; im2col is its reshape, col2im adds into it."""
+    along_sample, along_row, along_column, _ = x.stride()
+    return x.as_strided(
+        (x.shape[0], *out_size, *kernel, x.shape[3]),
+        (along_sample, along_row * stride[0], along_column * stride[1], along_row * dilation[0],
+         along_column * dilation[1], 1))
 
 
 def _out_size(size, kernel, stride, padding, dilation):
@@ -94,46 +82,61 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 
 class _Conv(torch.autograd.Function):
+    # Channels-last throughout: im2col copies c_in floats at a time, one product per piece gives
+    # samples x positions x filters (the output's channels-last layout, written in place), and a
+    # following max-pooling takes it as it is. The kernel is (filters, k_h, k_w, c_in) to match.
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation):
         samples, _, height, width = x.shape
         filters, _, k_h, k_w = weight.shape
-        kernel = weight.detach().reshape(filters, -1)
+        kernel = weight.detach().permute(0, 2, 3, 1).reshape(filters, -1)
         out_h, out_w = _out_size((height, width), (k_h, k_w), stride, padding, dilation)
+        positions = out_h * out_w
+        x = x.detach().contiguous(memory_format=torch.channels_last)
+        out = x.new_empty(samples * positions, filters)
 
         def piece(bounds):
-            columns = _columns(x.detach()[bounds[0]:bounds[1]], (k_h, k_w), stride, padding, dilation, (out_h, out_w))
-            out = _product(kernel, columns)[0]  # filters x (samples * positions)
+            start, stop = bounds
+            columns = _windows(_padded(x[start:stop], padding), (k_h, k_w), stride, dilation, (out_h, out_w)) \
+                .reshape((stop - start) * positions, -1)  # samples * positions x k_h*k_w*c_in
+            rows = out[start * positions:stop * positions]
+            compute.product(columns, kernel.t(), rows.view(1, *rows.shape), tile_rows=len(rows))
             if bias is not None:
-                out += bias.detach().view(-1, 1)
-            return columns, out.view(filters, bounds[1] - bounds[0], -1).transpose(0, 1)
+                rows += bias.detach()
+            return columns
 
-        done = compute.parallel_map(piece, _pieces(samples))
-        ctx.columns = [columns for columns, _ in done]  # c_in*k_h*k_w x (samples * positions), per piece
+        ctx.columns = compute.parallel_map(piece, _pieces(samples))
         ctx.save_for_backward(weight)
         ctx.geometry = ((height, width), (k_h, k_w), stride, padding, dilation, bias is not None)
-        return torch.cat([out for _, out in done]).view(samples, filters, out_h, out_w)
+        return out.view(samples, out_h, out_w, filters).permute(0, 3, 1, 2)
 
     @staticmethod
     def backward(ctx, grad_out):
         (weight,) = ctx.saved_tensors
         size, kernel, stride, padding, dilation, has_bias = ctx.geometry
-        samples, filters = grad_out.shape[:2]
-        grad = grad_out.reshape(samples, filters, -1)  # samples x filters x positions
-        flat_weight = weight.detach().reshape(filters, -1)
+        samples, filters, out_h, out_w = grad_out.shape
+        positions, channels = out_h * out_w, weight.shape[1]
+        # samples * positions x filters (a view when grad_out is channels-last, as ours is)
+        grad = grad_out.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(-1, filters)
+        flat_weight = weight.detach().permute(0, 2, 3, 1).reshape(filters, -1)
         wants_weight, wants_bias, wants_x = ctx.needs_input_grad[1], has_bias and ctx.needs_input_grad[2], \
             ctx.needs_input_grad[0]
+        grad_x = grad.new_empty(samples, size[0], size[1], channels) if wants_x else None
 
         def piece(index_bounds):
             index, (start, stop) = index_bounds
-            columns = ctx.columns[index]
-            # Over the piece's samples' positions at once: filters x (samples * positions).
-            every = grad[start:stop].transpose(0, 1).reshape(filters, -1)
-            grad_weight = _product(every, columns.t())[0] if wants_weight else None
-            grad_bias = _sums(every) if wants_bias else None
-            grad_x = _fold(_product(flat_weight.t(), every)[0], stop - start, size, kernel, stride, padding,
-                           dilation) if wants_x else None
-            return grad_weight, grad_bias, grad_x
+            every = grad[start * positions:stop * positions]
+            grad_weight = _product(every.t(), ctx.columns[index])[0] if wants_weight else None
+            grad_bias = _sums(every.t()) if wants_bias else None
+            if wants_x:  # col2im: each kernel offset's contributions added in turn, in unfold's order
+                parts = _product(every, flat_weight, len(every))[0].view(stop - start, out_h, out_w, *kernel, channels)
+                total = grad.new_zeros(stop - start, size[0] + 2 * padding[0], size[1] + 2 * padding[1], channels)
+                windows = _windows(total, kernel, stride, dilation, (out_h, out_w))
+                for row in range(kernel[0]):
+                    for column in range(kernel[1]):
+                        windows[:, :, :, row, column] += parts[:, :, :, row, column]
+                grad_x[start:stop] = total[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+            return grad_weight, grad_bias
 
         done = compute.parallel_map(piece, list(enumerate(_pieces(samples))))
         del ctx.columns
@@ -144,10 +147,10 @@ class _Conv(torch.autograd.Function):
                 total += part
             return total
 
-        grad_weight = added([part for part, _, _ in done]).view_as(weight) if wants_weight else None
-        grad_bias = added([part for _, part, _ in done]) if wants_bias else None
-        grad_x = torch.cat([part for _, _, part in done]) if wants_x else None
-        return grad_x, grad_weight, grad_bias, None, None, None
+        grad_weight = added([part for part, _ in done]).view(filters, *kernel, channels).permute(0, 3, 1, 2) \
+            .contiguous() if wants_weight else None
+        grad_bias = added([part for _, part in done]) if wants_bias else None
+        return grad_x.permute(0, 3, 1, 2) if wants_x else None, grad_weight, grad_bias, None, None, None
 
 
 class _Linear(torch.autograd.Function):
@@ -172,16 +175,18 @@ class _Linear(torch.autograd.Function):
 class _Pool(torch.autograd.Function):
     """Max-pooling by torch's own kernels, its pieces of samples over the workers: a sample's
     maxima and their gradient depend on that sample alone, so these are nn.MaxPool2d's bytes.
-    The forward runs on a channels-last copy: torch's vectorised kernel, the same maxima and the
-    same first-in-window indices (ties included, tested) as its channels-first loop, in about a
-    third of the time for LeNet-5's first pooling even with both copies."""
+    It runs channels-last (a pinned convolution's output is, else a copy): torch's vectorised
+    kernel, the same maxima and the same first-in-window indices (ties included, tested) as its
+    channels-first loop, in about a sixth of the time for LeNet-5's first pooling; the output
+    stays channels-last for the next convolution."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        x = x.detach().contiguous(memory_format=torch.channels_last)
+
         def piece(bounds):
-            part = x.detach()[bounds[0]:bounds[1]].contiguous(memory_format=torch.channels_last)
-            out, indices = torch.ops.aten.max_pool2d_with_indices(part, kernel, stride, padding, dilation, ceil_mode)
-            return out.contiguous(), indices.contiguous()
+            return torch.ops.aten.max_pool2d_with_indices(x[bounds[0]:bounds[1]], kernel, stride, padding, dilation,
+                                                          ceil_mode)
 
         done = compute.parallel_map(piece, _pieces(len(x)))
         ctx.save_for_backward(x, *[indices for _, indices in done])
@@ -195,8 +200,9 @@ class _Pool(torch.autograd.Function):
 
         def piece(index):
             start, stop = pieces[index]
-            return torch.ops.aten.max_pool2d_with_indices_backward(
-                grad_out[start:stop], x[start:stop], *ctx.geometry, indices[index])
+            return torch.ops.aten.max_pool2d_with_indices_backward(  # channels-last too: 5x quicker here
+                grad_out[start:stop].contiguous(memory_format=torch.channels_last), x[start:stop], *ctx.geometry,
+                indices[index])
 
         return torch.cat(compute.parallel_map(piece, range(len(pieces)))), None, None, None, None, None
 
