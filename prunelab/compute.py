@@ -171,8 +171,8 @@ def product(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor,
     called inside a worker (see spread), or on a GPU, it runs once, then(all models, 0, rows). Its work is
     element-wise or per column, so the bytes are the same either way."""
     rows = a.shape[-2]
-    if out.device.type != "cpu":
-        torch.matmul(a, b, out=out)
+    if out.device.type != "cpu":  # two matrices: into out's one model (an out to resize is deprecated)
+        torch.matmul(a, b, out=out if a.dim() == 3 or b.dim() == 3 else out[0])
         if then:
             then(slice(None), 0, rows)
         return out

@@ -1,9 +1,11 @@
 """prunelab/pinned_layers.py: convolutions and linear layers through prunelab.compute's products,
 equal to torch's own to rounding, and the same bytes wherever torch's own are not; max-pooling
 over the workers, torch's own bytes."""
+import copy
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
 import torch
@@ -139,3 +141,21 @@ def test_a_conv_net_trains_to_the_same_bytes_where_torchs_own_convolutions_do_no
     assert len({seen["pinned"] for seen in found}) == 1
     # The variants are real: torch's own convolutions gave other bytes under them (seen: 4 of 4).
     assert len({seen["torch"] for seen in found}) > 1
+
+
+def test_off_the_cpu_the_pinned_layers_give_the_cpus_shapes_with_no_warning():
+    """The GPU's branch (torch's own products into the pieces' outputs), on the meta device,
+    which takes that branch with shapes only: LeNet-5's forward and backward as on the CPU."""
+    from prunelab.architectures import ARCHITECTURES
+    torch.manual_seed(0)
+    net = pinned(ARCHITECTURES["lenet5"].build((1, 28, 28), 10))
+    shapes = []
+    for device in ("cpu", "meta"):
+        module = copy.deepcopy(net).to(device)
+        x = torch.zeros(70, 1, 28, 28, device=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = module(x)
+            out.sum().backward()
+        shapes.append([out.shape] + [(name, part.grad.shape) for name, part in module.named_parameters()])
+    assert shapes[0] == shapes[1] and len(shapes[0]) == 9
