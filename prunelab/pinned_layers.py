@@ -5,14 +5,15 @@ torch's own CPU convolution is oneDNN's, whose bytes change with its instruction
 capability, torch's thread count and mkldnn on or off (docs/reproducibility.md); within one
 instruction set oneDNN also picks its blocking (and so the order of a reduction) from the
 CPU's cache sizes, which no variable pins. Here a batch is cut into pieces of CHUNK samples
-(fixed by the shapes alone), spread over prunelab's workers: per piece, a convolution is im2col
-(one copy, no arithmetic) and one product over all its samples' positions; its backward is fold
-(col2im: adds each pixel's k_h * k_w contributions in a fixed loop order) of one product per
-sample, and the piece's weight and bias gradients one product each over its samples'
-positions; the pieces' gradients are then added in the pieces' order. A linear layer's
-products go in tiles of CHUNK rows. No order depends on the workers. Max-pooling is torch's
-own kernel per piece (no sums: its bytes whatever the pieces); ReLU and flatten do no sums;
-the loss's few sums are ATen's, pinned like the MLP's (prunelab/numerics.py).
+(fixed by the shapes alone), spread over prunelab's workers, channels-last in memory: per
+piece, a convolution is im2col (one copy, no arithmetic) and one product over all its samples'
+positions; its backward is one product for the input gradient, added into the input by col2im
+(each pixel's k_h * k_w contributions in unfold's order), and one each for the weight and bias
+gradients, which are then added in the pieces' order. A linear layer's products go in tiles of
+CHUNK rows. No order depends on the workers. Max-pooling is torch's own kernel per piece (no
+sums: its bytes whatever the pieces); ReLU and flatten do no sums; the loss's few sums are
+ATen's, pinned like the MLP's (prunelab/numerics.py). A pinned convolution's output and input
+gradient are channels-last tensors (the same values; torch's ops take any layout).
 
 `pinned(module)` is a copy of a module with each nn.Conv2d, nn.Linear and nn.MaxPool2d replaced
 by these subclasses: the same parameter names and values, so a state_dict moves between the two. What
@@ -22,7 +23,6 @@ import copy
 
 import torch
 from torch import nn
-from torch.nn import functional
 
 from prunelab import compute
 

@@ -221,3 +221,20 @@ def test_the_conv_memory_ratios_follow_from_the_peaks():
     assert [row[0] for row in rows] == ["check_params", "generate_data", "train", "prune_sweep", "sensitivity"]
     for stage, _, peak, ratio in rows:
         assert follows(ratio, peak, "2000"), stage  # peak MB of the 2 GB (10**9 bytes each) goal
+
+
+def test_the_conv_prose_quotes_the_blocks_ratios_and_spans():
+    """The paragraph under the conv block, and the open items of docs/architectures.md, quote
+    the block's own ratios (each `N.NNx`) and the plain loop's three-seed rounds' span."""
+    text = (ROOT / "docs" / "architectures.md").read_text()
+    lines = block("bench:conv").splitlines()
+    found = set(ratios(lines).values())
+    prose = text[text.index("<!-- /bench:conv -->"):text.index("Peak memory of a Fashion-MNIST LeNet-5 run")]
+    open_items = text[text.index("Not yet: the conv benchmark"):]
+    open_items = open_items.partition("\n\n")[0]
+    quoted = re.findall(r"(\d+\.\d+)x", prose) + re.findall(r"(\d+\.\d+)x", open_items)
+    assert len(quoted) >= 5 and set(quoted) <= found | {"1.5"}, (quoted, found)
+    rounds = [float(value) for value in
+              table(lines)["plain torch loop, 3 seeds one by one, 2 threads"]["all rounds s"].split(",")]
+    low, high = re.search(r"three-seed rounds above\s+span (\d+\.\d) to (\d+\.\d) s", prose).groups()
+    assert (low, high) == (f"{min(rounds):.1f}", f"{max(rounds):.1f}")
