@@ -28,7 +28,7 @@ import record  # noqa: E402  (bench/record.py; the script's own folder is on sys
 from prunelab import compute, fit, stacks  # noqa: E402
 from prunelab.model import as_tensors  # noqa: E402
 from stages.artifacts import load_split  # noqa: E402
-from stages.schema import SCHEMA  # noqa: E402
+from stages.schema import SCHEMA, section_keys  # noqa: E402
 
 
 def generate_split():
@@ -83,7 +83,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    hidden = SCHEMA["model"]["hidden_sizes"].default[0]
+    hidden = section_keys("model")["hidden_sizes"].default[0]
     epochs, lr = SCHEMA["train"]["epochs"].default, SCHEMA["train"]["lr"].default
     compute.setup()
     compute.set_workers(1)  # stacking against one by one, on one core

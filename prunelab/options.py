@@ -15,3 +15,11 @@ class Option:
     suffix: str = ""                 # a file the user gives: the name must end so (the pipeline adds where it lies)
     folder: bool = False             # a folder the user gives (the pipeline adds where it lies)
     shown: str = ""                  # the default as the params table shows it, when its repr is unclear
+    item_expected: str = ""          # a list (kind tuple): `valid` checks each item, what an item must be
+    item_kind: type = int            # a list: each item's type
+
+    def accepts(self, value) -> bool:
+        """Whether a value of the option's type is valid: a list a non-empty one of valid items."""
+        if self.item_expected:
+            return len(value) >= 1 and all(self.valid(item) for item in value)
+        return self.valid(value)

@@ -60,13 +60,15 @@ def architectures():
 def architecture_keys():
     """The model keys of the built-in architectures' options (prunelab/architectures/), in their
     order: one Key per option name, its meaning naming the architectures that take it (the
-    others ignore it, as they ignore model.hidden_sizes)."""
+    others ignore it); a list option (mlp's hidden_sizes) a list key, checked item by item."""
     takers = {}
     for arch, record in architectures().items():
         for name, option in record.options.items():
             takers.setdefault(name, (option, []))[1].append(arch)
-    return {name: Key(option.default, option.valid, option.expected,
-                      f"{', '.join(names)}: {option.meaning}; the other architectures ignore it", shown=option.shown)
+    return {name: Key(list(option.default) if option.item_expected else option.default, option.valid, option.expected,
+                      f"{', '.join(names)}: {option.meaning}; the other architectures ignore it", shown=option.shown,
+                      **(dict(item_type=option.item_kind, item_expected=option.item_expected, distinct=False)
+                         if option.item_expected else {}))
             for name, (option, names) in takers.items()}
 
 

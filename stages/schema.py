@@ -42,10 +42,6 @@ SCHEMA = {
         "module": Key("", keys.module_path, f"none (\"\"), or {paths.MODULES_DIR}/FILE.py:CLASS",
                       f"model.arch module: your nn.Module class in a file under {paths.MODULES_DIR}/, built as "
                       "CLASS(input_shape, classes)", shown='"" (none)'),
-        "hidden_sizes": Key([256], lambda v: 1 <= v <= 10**5, "a non-empty list of integers in [1, 10**5]",
-                            "mlp: widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: "
-                            "LeNet-300-100's shape); the other architectures ignore it", shown="[256]", item_type=int,
-                            item_expected="an integer in [1, 10**5]", distinct=False),
         # ... and the architectures' own options: section_keys("model").
     },
     "train": {
@@ -117,9 +113,8 @@ def section_keys(section):
     (prunelab/regimes/)."""
     if section == "data":
         return {**SCHEMA["data"], **keys.source_keys()[0]}
-    if section == "model":  # mlp's hidden_sizes is the schema's own (a list of widths)
-        return {**SCHEMA["model"], **{name: key for name, key in keys.architecture_keys().items()
-                                      if name not in SCHEMA["model"]}}
+    if section == "model":
+        return {**SCHEMA["model"], **keys.architecture_keys()}
     return {**SCHEMA["prune"], **keys.regime_keys()} if section == "prune" else SCHEMA[section]
 
 

@@ -10,6 +10,7 @@ def make(input_shape, outputs, hidden_sizes):
 
 ARCHITECTURE = Architecture(
     make, "prunelab.model.Net: Linear -> ReLU -> ... -> Linear, layers fc1, fc2, ...", image=False,
-    options={"hidden_sizes": Option((256,), lambda v: len(v) >= 1 and all(w >= 1 for w in v),
-                                    "one or more positive widths", "hidden layer widths, input to output",
-                                    kind=tuple)})
+    options={"hidden_sizes": Option(
+        (256,), lambda width: 1 <= width <= 10**5, "a non-empty list of integers in [1, 10**5]",
+        "widths of the hidden layers, input to output ([256]: the seed's Net; [300, 100]: LeNet-300-100's shape)",
+        kind=tuple, shown="[256]", item_expected="an integer in [1, 10**5]")})

@@ -30,7 +30,7 @@ class Architecture:
             raise ValueError(f"unknown options {sorted(unknown)}; it takes {sorted(self.options)}")
         values = {name: options.get(name, option.default) for name, option in self.options.items()}
         for name, value in values.items():
-            if not self.options[name].valid(value):
+            if not self.options[name].accepts(value):
                 raise ValueError(f"{name} = {value!r}: expected {self.options[name].expected}")
         return self.make(tuple(input_shape), self.outputs(classes), **values)
 

@@ -429,3 +429,33 @@ def test_the_regimes_keys_are_their_records_options():
     assert all(name in section_keys("prune") for name in derived)
     assert derived["rewind_epoch"].meaning.startswith("lottery-ticket: ")
     assert derived["gradual_every"].meaning.startswith("gradual: ")
+
+
+def test_the_model_keys_are_the_architectures_options_a_list_option_checked_item_by_item(monkeypatch):
+    """mlp's hidden_sizes is its record's list option, like any architecture's: a new record's
+    list option is a list key (checked item by item, repeats allowed), and the library's build
+    checks the same rule."""
+    from prunelab import architectures
+    from prunelab.options import Option
+    from stages import keys as stage_keys
+    assert "hidden_sizes" not in SCHEMA["model"]
+    mlp = architectures.ARCHITECTURES["mlp"].options["hidden_sizes"]
+    assert section_keys("model")["hidden_sizes"].valid is mlp.valid
+    toy = architectures.ARCHITECTURES["mlp"].__class__(
+        lambda shape, outputs, toy_kernels: None, "a toy", image=True,
+        options={"toy_kernels": Option((3, 3), lambda k: k in (1, 3, 5), "a non-empty list of 1, 3 or 5",
+                                       "kernel sizes, layer by layer", kind=tuple, item_expected="1, 3 or 5")})
+    monkeypatch.setitem(architectures.ARCHITECTURES, "toy", toy)
+    found = stage_keys.architecture_keys.__wrapped__()
+    monkeypatch.setattr(stage_keys, "architecture_keys", lambda: found)
+    assert found["toy_kernels"].default == [3, 3] and found["toy_kernels"].meaning.startswith("toy: kernel sizes")
+    model = {**given_defaults()["model"], "toy_kernels": [5, 1, 1]}
+    assert validate({**given_defaults(), "model": model})["model"]["toy_kernels"] == [5, 1, 1]
+    with pytest.raises(UserError, match=r"model.toy_kernels\[1\] = 4: expected 1, 3 or 5$"):
+        validate({**given_defaults(), "model": {**model, "toy_kernels": [5, 4]}})
+    with pytest.raises(UserError, match=r"model.hidden_sizes\[1\] = 0: expected an integer in \[1, 10\*\*5\]$"):
+        validate({**given_defaults(), "model": {**model, "hidden_sizes": [300, 0]}})
+    with pytest.raises(ValueError, match=r"hidden_sizes = \(300, 0\): expected a non-empty list of integers"):
+        architectures.ARCHITECTURES["mlp"].build((4,), 2, hidden_sizes=(300, 0))
+    with pytest.raises(ValueError, match=r"hidden_sizes = \(\): expected a non-empty list"):
+        architectures.ARCHITECTURES["mlp"].build((4,), 2, hidden_sizes=())
