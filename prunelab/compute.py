@@ -99,9 +99,6 @@ def spread(count: int) -> bool:
 
 
 def _submit(task: Callable[[], _Result]):
-    with _pool["lock"]:
-        _pool["queued"] += 1
-
     def counted():
         try:
             return task()
@@ -109,7 +106,14 @@ def _submit(task: Callable[[], _Result]):
             with _pool["lock"]:
                 _pool["queued"] -= 1
 
-    return _pool["executor"].submit(counted)
+    with _pool["lock"]:
+        _pool["queued"] += 1
+    try:
+        return _pool["executor"].submit(counted)
+    except BaseException:  # not handed over (a pool shut down): not queued either
+        with _pool["lock"]:
+            _pool["queued"] -= 1
+        raise
 
 
 def parallel_map(function: Callable[[_Item], _Result], items: Iterable[_Item]) -> list[_Result]:
@@ -142,7 +146,7 @@ def _shared(function: Callable[[_Item], _Result], items: list[_Item]) -> list[_R
             try:
                 results[index] = function(items[index])
             except BaseException as error:  # re-raised in the caller's thread
-                errors.append(error)
+                errors.append((index, error))
             with finished:
                 state["left"] -= 1
                 if not state["left"]:
@@ -155,8 +159,8 @@ def _shared(function: Callable[[_Item], _Result], items: list[_Item]) -> list[_R
     take()
     with finished:
         finished.wait_for(lambda: not state["left"])
-    if errors:
-        raise errors[0]
+    if errors:  # the first item's error, as a loop would raise, whichever thread failed first
+        raise min(errors, key=lambda found: found[0])[1]
     return results
 
 

@@ -56,6 +56,13 @@ def _pieces(samples: int) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, samples)) for start in range(0, samples, CHUNK)]
 
 
+def _map(function, items, device):
+    """The pieces over the workers on the CPU; on a GPU one after another (the GPU is the
+    parallelism, and a backward there runs on torch's own device thread, which must not wait
+    on workers that are waiting for that backward)."""
+    return compute.parallel_map(function, items) if device.type == "cpu" else [function(item) for item in items]
+
+
 def _padded(x, padding):
     """x (samples x channels x height x width, channels-last in memory) zero-padded, as
     samples x height x width x channels, contiguous."""
@@ -97,15 +104,18 @@ class _Conv(torch.autograd.Function):
 
         def piece(bounds):
             start, stop = bounds
-            columns = _windows(_padded(x[start:stop], padding), (k_h, k_w), stride, dilation, (out_h, out_w)) \
+            part = x[start:stop]
+            columns = _windows(_padded(part, padding), (k_h, k_w), stride, dilation, (out_h, out_w)) \
                 .reshape((stop - start) * positions, -1)  # samples * positions x k_h*k_w*c_in
+            if columns.data_ptr() == part.data_ptr():  # a 1x1 kernel's im2col is x itself: keep a copy for backward
+                columns = columns.clone()
             rows = out[start * positions:stop * positions]
             compute.product(columns, kernel.t(), rows.view(1, *rows.shape), tile_rows=len(rows))
             if bias is not None:
                 rows += bias.detach()
             return columns
 
-        ctx.columns = compute.parallel_map(piece, _pieces(samples))
+        ctx.columns = _map(piece, _pieces(samples), x.device)
         ctx.save_for_backward(weight)
         ctx.geometry = ((height, width), (k_h, k_w), stride, padding, dilation, bias is not None)
         return out.view(samples, out_h, out_w, filters).permute(0, 3, 1, 2)
@@ -138,7 +148,7 @@ class _Conv(torch.autograd.Function):
                 grad_x[start:stop] = total[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
             return grad_weight, grad_bias
 
-        done = compute.parallel_map(piece, list(enumerate(_pieces(samples))))
+        done = _map(piece, list(enumerate(_pieces(samples))), grad_out.device)
         del ctx.columns
 
         def added(parts):  # in the pieces' order, whatever worker computed which
@@ -194,7 +204,7 @@ class _Pool(torch.autograd.Function):
             torch.ops.aten.max_pool2d_with_indices.out(x[start:stop], kernel, stride, padding, dilation, ceil_mode,
                                                        out=out[start:stop], indices=indices[start:stop])
 
-        compute.parallel_map(piece, pieces)
+        _map(piece, pieces, x.device)
         ctx.save_for_backward(x, indices)
         ctx.geometry = (kernel, stride, padding, dilation, ceil_mode)
         return out
@@ -210,7 +220,7 @@ class _Pool(torch.autograd.Function):
                 grad_out[start:stop].contiguous(memory_format=torch.channels_last), x[start:stop], *ctx.geometry,
                 indices[start:stop], grad_input=grad_x[start:stop])
 
-        compute.parallel_map(piece, _pieces(len(x)))
+        _map(piece, _pieces(len(x)), x.device)
         return grad_x, None, None, None, None, None
 
 

@@ -83,6 +83,32 @@ def test_an_error_in_a_shared_item_reaches_the_caller(restore_workers):
     assert compute.parallel_map(lambda n: compute.parallel_map(inner, range(n)), [3, 2]) == [[0, 1, 2], [0, 1]]
 
 
+def test_a_shared_map_raises_its_first_items_error_whichever_thread_fails_first(restore_workers):
+    compute.set_workers(2)
+    late = threading.Event()
+
+    def inner(item):
+        if item == 1:
+            late.wait(5)  # item 3 fails first, in time
+            raise ValueError("item 1")
+        if item == 3:
+            late.set()
+            raise ValueError("item 3")
+        return item
+
+    def outer(item):
+        if item == 0:
+            return None
+        deadline = time.monotonic() + 20
+        while compute._pool["queued"] >= 2 and time.monotonic() < deadline:  # item 0's task has ended
+            time.sleep(0.001)
+        return compute.parallel_map(inner, range(5))  # shared: one thread waits in item 1, one fails item 3
+
+    with pytest.raises(ValueError, match="item 1"):
+        compute.parallel_map(outer, range(2))
+    assert late.is_set()  # item 3 ran and failed before item 1 raised
+
+
 @pytest.mark.parametrize("left, right", [((600, 25), (4, 25, 300)), ((4, 600, 30), (4, 30, 7)),
                                          ((4, 9, 600), (600, 5)), ((4, 600, 1), (4, 1, 20))])
 def test_product_is_matmul_and_the_same_bytes_for_any_worker_count(left, right, restore_workers):

@@ -159,3 +159,16 @@ def test_off_the_cpu_the_pinned_layers_give_the_cpus_shapes_with_no_warning():
             out.sum().backward()
         shapes.append([out.shape] + [(name, part.grad.shape) for name, part in module.named_parameters()])
     assert shapes[0] == shapes[1] and len(shapes[0]) == 9
+
+
+def test_a_1x1_convolution_keeps_its_input_for_the_backward():
+    """A 1x1 kernel's im2col of a channels-last input is the input itself: the backward must not
+    see a change made to the input after the forward (found in review: 2x the weight gradient)."""
+    torch.manual_seed(5)
+    mine = pinned(nn.Sequential(nn.Conv2d(3, 2, 1)))[0]
+    x = torch.randn(4, 3, 5, 5).contiguous(memory_format=torch.channels_last)
+    expected = x.clone()
+    out = mine(x)
+    x.mul_(2)
+    out.sum().backward()
+    assert torch.allclose(mine.weight.grad.view(2, 3), expected.sum(dim=(0, 2, 3)).expand(2, 3), rtol=1e-5)
